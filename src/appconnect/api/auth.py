@@ -1,0 +1,5 @@
+"""Authentication routes (filled in below)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["auth"])

@@ -1,0 +1,52 @@
+"""The reference's response conventions.
+
+Plain strings go out as ``text/html; charset=utf-8`` (Express's default for ``res.send(str)``),
+objects as JSON with ``undefined`` keys omitted. JSON is encoded with orjson: it is the single
+largest per-request cost after the CRM call, and orjson is several times faster than ``json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+NOAUTH = "Please go to Settings and authorize CRM platform"
+USER_NOT_FOUND = "User not found"
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+def text(content: str, status_code: int = 200) -> Response:
+    return Response(content, status_code=status_code, media_type="text/html; charset=utf-8")
+
+
+def error(message: Any, status_code: int = 400) -> Response:
+    """The exception envelope: ``{"error": <message>}``."""
+    return json({"error": message if isinstance(message, str) else str(message)}, status_code)
+
+
+def business(result: dict[str, Any], *keys: str) -> Response:
+    """A flow result, with a revoked session turned into 401 ``CRM_SESSION_REVOKED``."""
+    if result.get("isRevokeUserSession"):
+        return json(
+            {
+                "successful": result.get("successful", False),
+                "returnMessage": result.get("returnMessage"),
+                "errorCode": "CRM_SESSION_REVOKED",
+            },
+            401,
+        )
+    if keys:
+        return json({k: result[k] for k in keys if k in result})
+    return json(result)

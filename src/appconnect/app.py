@@ -1,0 +1,191 @@
+"""Application assembly: :class:`AppConnect`, :func:`create_app` and :func:`mount_routes`.
+
+``AppConnect`` owns one process's runtime (database, key-value store, HTTP clients, signer) and
+the routes. ``create_app`` gives a ready FastAPI app; ``mount_routes`` adds the routes and the
+middleware to an app you already have (the reference's ``createCoreRouter``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from appconnect import __version__
+from appconnect.connectors.registry import ConnectorRegistry
+from appconnect.http import HttpClients
+from appconnect.kv import KeyValueStore, create_store
+from appconnect.manifest import Manifest, load_manifest
+from appconnect.middleware import AppConnectMiddleware
+from appconnect.runtime import Runtime
+from appconnect.security import SecretBox, SessionSigner
+from appconnect.settings import Settings
+from appconnect.store.db import Database
+from appconnect.store.users import UserStore
+
+logger = logging.getLogger("appconnect")
+
+
+class AppConnect:
+    """The connector server for one registry, ready to be served or mounted."""
+
+    def __init__(
+        self,
+        registry: ConnectorRegistry,
+        *,
+        settings: Settings | None = None,
+        http_transport: httpx2.AsyncBaseTransport | None = None,
+        kv: KeyValueStore | None = None,
+    ) -> None:
+        self.registry = registry
+        # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
+        self.settings = (settings or Settings()).resolved()
+        self._transport = http_transport
+        self._kv = kv
+        self._runtime: Runtime | None = None
+        self._starting: asyncio.Task[Runtime] | None = None
+        self.router = build_router()
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the server has not started")
+        return self._runtime
+
+    async def ready(self) -> Runtime:
+        """The runtime, starting it on first use (so mounted routes work without our lifespan)."""
+        if self._runtime is not None:
+            return self._runtime
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        return await asyncio.shield(self._starting)
+
+    async def _start(self) -> Runtime:
+        settings = self.settings
+        db = Database(settings.database_url)
+        if not settings.disable_sync_db_table:
+            await db.migrate()
+        secret = settings.app_server_secret_key or ""
+        box = SecretBox(secret)
+        http = HttpClients(timeout=settings.http_timeout, transport=self._transport)
+        runtime = Runtime(
+            settings=settings,
+            registry=self.registry,
+            db=db,
+            users=UserStore(db, box),
+            kv=self._kv or create_store(settings.redis_url),
+            http=http,
+            sessions=SessionSigner(secret),
+            box=box,
+        )
+        for connector in self.registry.connectors():
+            attach = getattr(connector, "attach", None)
+            if callable(attach):
+                attach(http)
+        for hook in _STARTUP_HOOKS:
+            await hook(runtime)
+        self._runtime = runtime
+        logger.info("appconnect %s ready (%s)", __version__, _safe_url(settings.database_url))
+        return runtime
+
+    async def aclose(self) -> None:
+        runtime, self._runtime, self._starting = self._runtime, None, None
+        if runtime is not None:
+            await runtime.http.aclose()
+            await runtime.kv.close()
+            await runtime.db.dispose()
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
+        try:
+            await self.ready()
+        except Exception:
+            logger.exception("start-up failed; requests will get 503 until restarted")
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+
+_STARTUP_HOOKS: list[Any] = []
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_router() -> APIRouter:
+    """Every route of the server (imported here to keep start-up import cost in one place)."""
+    from appconnect.api import auth, system
+
+    router = APIRouter()
+    for module in (system, auth):
+        router.include_router(module.router)
+    for name in ("contacts", "call_logs", "message_logs", "user"):
+        try:
+            module = __import__(f"appconnect.api.{name}", fromlist=["router"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"appconnect.api.{name}":
+                raise
+            continue
+        router.include_router(module.router)
+    return router
+
+
+def mount_routes(app: FastAPI, core: AppConnect) -> None:
+    """Add App Connect's routes, CORS and session middleware to an existing FastAPI app."""
+    app.include_router(core.router)
+    app.add_middleware(AppConnectMiddleware, core=core)  # type: ignore[arg-type]
+    app.add_middleware(
+        CORSMiddleware,  # type: ignore[arg-type]
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["*"],
+        expose_headers=["x-refreshed-jwt-token"],
+    )
+
+
+def create_app(
+    registry: ConnectorRegistry | None = None,
+    *,
+    settings: Settings | None = None,
+    manifest: Manifest | Mapping[str, Any] | str | Path | None = None,
+    release_notes: Mapping[str, Any] | None = None,
+    http_transport: httpx2.AsyncBaseTransport | None = None,
+    kv: KeyValueStore | None = None,
+) -> FastAPI:
+    """A ready ASGI app serving ``registry`` (the demo connector when omitted).
+
+    ``manifest`` becomes the default manifest (validated now: a broken one raises
+    :class:`appconnect.manifest.ManifestError` naming the bad field).
+    """
+    if registry is None:
+        from appconnect.connectors.demo import demo_registry
+
+        registry = demo_registry()
+    if manifest is not None:
+        loaded = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
+        registry.set_default_manifest(loaded)
+    if release_notes is not None:
+        registry.set_release_notes(release_notes)
+    core = AppConnect(registry, settings=settings, http_transport=http_transport, kv=kv)
+    app = FastAPI(
+        title="App Connect connector server",
+        version=__version__,
+        lifespan=core.lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    mount_routes(app, core)
+    app.state.appconnect = core
+    return app

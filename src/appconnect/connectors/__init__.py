@@ -1,0 +1,1 @@
+"""Connectors: the base class, the registry and the built-in demo connector."""

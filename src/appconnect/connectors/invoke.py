@@ -1,0 +1,53 @@
+"""Calling connector functions: keyword filtering and awaiting.
+
+The reference calls every interface with one object of named parameters, and connectors pick the
+keys they need. In Python that is keyword arguments: a function that declares ``**kwargs`` gets
+everything; one that names only ``user`` and ``phone_number`` gets just those. The framework may
+add arguments later without breaking anyone. Plain and async functions are both accepted.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+_SIGNATURES: dict[Any, tuple[bool, frozenset[str]]] = {}
+
+
+def _accepted(fn: Callable[..., Any]) -> tuple[bool, frozenset[str]]:
+    key = getattr(fn, "__func__", fn)
+    cached = _SIGNATURES.get(key)
+    if cached is not None:
+        return cached
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without signatures: give them everything
+        result = (True, frozenset())
+    else:
+        var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        names = frozenset(
+            p.name
+            for p in params
+            if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        )
+        result = (var_kw, names)
+    if len(_SIGNATURES) < 10_000:
+        _SIGNATURES[key] = result
+    return result
+
+
+async def call_with_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Call ``fn`` with the keyword arguments it accepts, awaiting the result if needed."""
+    var_kw, names = _accepted(fn)
+    result = fn(**(kwargs if var_kw else {k: v for k, v in kwargs.items() if k in names}))
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def call_positional(fn: Callable[..., Any], *args: Any) -> Any:
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result

@@ -1,0 +1,32 @@
+"""The key-value contract shared by the memory and Redis backends."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+
+class LockTimeout(TimeoutError):
+    """The lock was held by someone else for longer than we were willing to wait."""
+
+
+class KeyValueStore(Protocol):
+    """Strings with optional expiry, plus named mutual-exclusion locks."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None: ...
+
+    async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set only if absent; ``True`` if this call set it."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def lock(
+        self, name: str, *, timeout: float = 20.0, wait: float = 20.0
+    ) -> AbstractAsyncContextManager[None]:
+        """Hold ``name`` exclusively; expires after ``timeout`` s; waits at most ``wait`` s."""
+        ...
+
+    async def close(self) -> None: ...

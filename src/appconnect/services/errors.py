@@ -1,0 +1,123 @@
+"""How a failed connector call becomes the reference's business-failure reply.
+
+Connectors raise for the unexpected (an HTTP error from the CRM, a bug); flows catch it here and
+answer HTTP 200 with ``successful: false`` and a message the client knows how to show.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from appconnect.http import response_status
+
+logger = logging.getLogger("appconnect.errors")
+
+_OPERATIONS: dict[str, tuple[str, str]] = {
+    "createCallLog": (
+        "Error creating call log",
+        "Please check if your account has permission to CREATE logs.",
+    ),
+    "updateCallLog": (
+        "Error updating call log",
+        "Please check if the log entity still exists on {platform} and your account has "
+        "permission to EDIT logs.",
+    ),
+    "getCallLog": ("Error getting call log", "Please check if your account has permission to READ logs."),
+    "createMessageLog": (
+        "Error creating message log",
+        "Please check if your account has permission to CREATE logs.",
+    ),
+    "updateMessageLog": (
+        "Error updating message log",
+        "Please check if the log entity still exists on {platform} and your account has "
+        "permission to EDIT logs.",
+    ),
+    "findContact": (
+        "Error finding contact",
+        "Please check if your account has permission to GET contacts.",
+    ),
+    "createContact": (
+        "Error creating contact",
+        "Please check if your account has permission to CREATE contacts.",
+    ),
+    "findContactWithName": (
+        "Error searching contacts",
+        "Please check if your account has permission to GET contacts.",
+    ),
+    "createAppointment": (
+        "Error creating appointment",
+        "Please check if your account has permission to CREATE appointments. or All attendees "
+        "have email address.",
+    ),
+    "updateAppointment": (
+        "Error updating appointment",
+        "Please check if the appointment entity still exists on {platform} and your account has "
+        "permission to EDIT appointments. or All attendees have email address.",
+    ),
+    "getAppointment": ("Error getting appointment", "Please check if your account has permission to GET appointments."),
+}
+_GENERIC_HINT = "Please check if your account has the necessary permissions."
+
+
+def warning(message: str, ttl: int = 5000) -> dict[str, Any]:
+    return {"message": message, "messageType": "warning", "ttl": ttl}
+
+
+def failure(message: str, ttl: int = 5000, **extra: Any) -> dict[str, Any]:
+    """``{successful: false, returnMessage: <warning>}``, the common business failure."""
+    return {"successful": False, "returnMessage": warning(message, ttl), **extra}
+
+
+DB_FAILURE_MESSAGE = "Database operation failed"
+
+SESSION_REVOKED: dict[str, Any] = {
+    "successful": False,
+    "returnMessage": warning("User session expired. Please connect again."),
+    "isRevokeUserSession": True,
+}
+
+
+def _details(text: str, item_id: Any) -> list[dict[str, Any]]:
+    return [{"title": "Details", "items": [{"id": item_id, "type": "text", "text": text}]}]
+
+
+def api_error_result(exc: BaseException, platform: str, operation: str) -> dict[str, Any]:
+    """Map an exception from ``operation`` to the reference's failure reply."""
+    status = response_status(exc)
+    logger.warning("%s failed on %s: %r", operation, platform, exc, exc_info=status is None)
+    if status == 429:
+        message = {
+            "message": "Rate limit exceeded",
+            "messageType": "warning",
+            "details": _details(
+                f"You have exceeded the maximum number of requests allowed by {platform}. Please "
+                "try again in the next minute. If the problem persists please contact support.",
+                "1",
+            ),
+            "ttl": 5000,
+        }
+    elif isinstance(status, int) and 400 <= status <= 409:
+        message = {
+            "message": "Authorization error",
+            "messageType": "warning",
+            "details": _details(
+                f"It seems like there's something wrong with your authorization of {platform}. "
+                f"Please Logout and then Connect your {platform} account within this extension.",
+                "1",
+            ),
+            "ttl": 5000,
+        }
+    else:
+        title, hint = _OPERATIONS.get(operation, (f"Error performing {operation}", _GENERIC_HINT))
+        message = {
+            "message": title,
+            "messageType": "warning",
+            "details": _details(hint.format(platform=platform), 1),
+            "ttl": 5000,
+        }
+    return {
+        "successful": False,
+        "returnMessage": message,
+        "extraDataTracking": {"statusCode": status if status is not None else "unknown"},
+    }

@@ -1,0 +1,154 @@
+"""Deployment configuration, read from environment variables with the reference's names.
+
+The names (``APP_SERVER_SECRET_KEY``, ``HASH_KEY``, ``DATABASE_URL`` ...) are the ones a
+reference deployment already sets, so an existing ``.env`` keeps working. Variables that are ours
+alone carry an ``APPCONNECT_`` prefix or are plainly new (``REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger("appconnect.settings")
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./appconnect.db"
+
+
+class ConfigurationError(RuntimeError):
+    """The deployment is configured in a way the server refuses to run with."""
+
+
+def _split_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+class Settings(BaseSettings):
+    """Every knob of the server. Construct with keyword arguments in tests."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, case_sensitive=True
+    )
+
+    app_server_secret_key: str | None = Field(None, alias="APP_SERVER_SECRET_KEY")
+    hash_key: str | None = Field(None, alias="HASH_KEY")
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    disable_sync_db_table: bool = Field(False, alias="DISABLE_SYNC_DB_TABLE")
+    is_prod: bool = Field(False, alias="IS_PROD")
+    app_server: str | None = Field(None, alias="APP_SERVER")
+    override_app_server: str | None = Field(None, alias="OVERRIDE_APP_SERVER")
+    override_server_side_logging_server: str | None = Field(
+        None, alias="OVERRIDE_SERVER_SIDE_LOGGING_SERVER"
+    )
+    use_cache: str | None = Field(None, alias="USE_CACHE")
+    admin_extension_id_dev_pass_list: str | None = Field(
+        None, alias="ADMIN_EXTENSION_ID_DEV_PASS_LIST"
+    )
+    ringcentral_server: str | None = Field(None, alias="RINGCENTRAL_SERVER")
+    ringcentral_client_id: str | None = Field(None, alias="RINGCENTRAL_CLIENT_ID")
+    ringcentral_client_secret: str | None = Field(None, alias="RINGCENTRAL_CLIENT_SECRET")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    # Seconds a connector's outbound CRM call may take (connectors can override per class).
+    http_timeout: float = Field(30.0, alias="APPCONNECT_HTTP_TIMEOUT")
+    # Outbound requests/second per platform (0 = unlimited); see docs/configuration.md.
+    crm_rate_limit: float = Field(0.0, alias="APPCONNECT_CRM_RATE_LIMIT")
+    # Where a development server keeps its generated secrets between restarts.
+    secret_file: str = Field(".appconnect-secret", alias="APPCONNECT_SECRET_FILE")
+    log_level: str = Field("INFO", alias="APPCONNECT_LOG_LEVEL")
+    # Seconds a contact match stays in the per-account cache (the reference keeps ~3 months).
+    contact_cache_ttl: int = Field(90 * 24 * 3600, alias="APPCONNECT_CONTACT_CACHE_TTL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def admin_extension_ids(self) -> list[str]:
+        return _split_list(self.admin_extension_id_dev_pass_list)
+
+    @property
+    def call_note_cache_enabled(self) -> bool:
+        return bool(self.use_cache)
+
+    def resolved(self) -> Settings:
+        """Return a copy with the secrets filled in, or refuse to run.
+
+        In production a missing ``APP_SERVER_SECRET_KEY`` is fatal: sessions and encrypted
+        tokens would not survive a restart. In development we generate keys once and keep them in
+        ``secret_file`` so logins keep working across restarts.
+        """
+        if self.app_server_secret_key and self.hash_key:
+            return self
+        if self.is_prod and not self.app_server_secret_key:
+            raise ConfigurationError(
+                "APP_SERVER_SECRET_KEY is not set. A production server (IS_PROD=true) refuses to "
+                "start without it: it signs sessions and encrypts CRM credentials at rest."
+            )
+        generated = _load_or_create_dev_secrets(Path(self.secret_file))
+        updates: dict[str, Any] = {}
+        if not self.app_server_secret_key:
+            logger.warning(
+                "APP_SERVER_SECRET_KEY is not set; using a generated development key kept in %s",
+                self.secret_file,
+            )
+            updates["app_server_secret_key"] = generated["APP_SERVER_SECRET_KEY"]
+        if not self.hash_key:
+            updates["hash_key"] = (
+                self.app_server_secret_key if self.is_prod else generated["HASH_KEY"]
+            )
+        return self.model_copy(update=updates)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URL forms a reference deployment uses and pick the async driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    if url.startswith("sqlite:") and not url.startswith("sqlite+") and "//" not in url:
+        # Sequelize-style "sqlite:path/to.db"
+        return "sqlite+aiosqlite:///" + url[len("sqlite:") :]
+    return url
+
+
+def _load_or_create_dev_secrets(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and data.get("APP_SERVER_SECRET_KEY") and data.get("HASH_KEY"):
+            return {k: str(v) for k, v in data.items()}
+    except (OSError, ValueError):
+        pass
+    data = {
+        "APP_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
+        "HASH_KEY": secrets.token_urlsafe(32),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    return data
+
+
+def env_aliases() -> list[str]:
+    """The environment variable names the server reads (for docs and the CLI)."""
+    names: list[str] = []
+    for field in Settings.model_fields.values():
+        alias = field.alias
+        if isinstance(alias, str):
+            names.append(alias)
+        elif isinstance(alias, AliasChoices):  # pragma: no cover - not used today
+            names.extend(str(c) for c in alias.choices)
+    return names

@@ -1,0 +1,223 @@
+"""The user record connectors receive, and the repository that persists it.
+
+Connectors get a :class:`User`, a plain object with snake_case attributes, not an ORM row: it
+can cross awaits and tasks freely and costs no session. ``await user.save()``,
+``await user.update(...)`` and ``await user.destroy()`` are the reference's row operations.
+Tokens are decrypted in memory and encrypted on the way to the database.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+
+from appconnect.store.models import UserRow, utcnow
+
+if TYPE_CHECKING:
+    from appconnect.security.crypto import SecretBox
+    from appconnect.store.db import Database
+
+_WIRE_NAMES = {
+    "id": "id",
+    "platform": "platform",
+    "hostname": "hostname",
+    "access_token": "accessToken",
+    "refresh_token": "refreshToken",
+    "token_expiry": "tokenExpiry",
+    "timezone_name": "timezoneName",
+    "timezone_offset": "timezoneOffset",
+    "rc_account_id": "rcAccountId",
+    "hashed_rc_extension_id": "hashedRcExtensionId",
+    "platform_additional_info": "platformAdditionalInfo",
+    "user_settings": "userSettings",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@dataclass(eq=False)
+class User:
+    """One connected CRM user (a row of ``users``)."""
+
+    id: str
+    platform: str | None = None
+    hostname: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token_expiry: datetime | None = None
+    timezone_name: str | None = None
+    timezone_offset: str | None = None
+    rc_account_id: str | None = None
+    hashed_rc_extension_id: str | None = None
+    platform_additional_info: dict[str, Any] = field(default_factory=dict)
+    user_settings: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    _store: UserStore | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def proxy_id(self) -> str | None:
+        value = (self.platform_additional_info or {}).get("proxyId")
+        return str(value) if value else None
+
+    async def save(self) -> None:
+        if self._store is None:
+            raise RuntimeError("this user is not attached to a store")
+        await self._store.save(self)
+
+    async def update(self, **values: Any) -> None:
+        for key, value in values.items():
+            setattr(self, _attr_name(key), value)
+        await self.save()
+
+    async def destroy(self) -> None:
+        if self._store is None:
+            raise RuntimeError("this user is not attached to a store")
+        await self._store.delete(self.id)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The reference's camelCase view (for connectors ported from JavaScript, and logs)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            out[_WIRE_NAMES[f.name]] = value
+        return out
+
+
+def _attr_name(key: str) -> str:
+    for attr, wire in _WIRE_NAMES.items():
+        if key in (attr, wire):
+            return attr
+    raise AttributeError(f"unknown user field: {key}")
+
+
+class UserStore:
+    """Loads and saves users, encrypting their credentials at rest."""
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self._db = db
+        self._box = box
+
+    def _from_row(self, row: UserRow) -> User:
+        return User(
+            id=row.id,
+            platform=row.platform,
+            hostname=row.hostname,
+            access_token=self._box.decrypt(row.access_token),
+            refresh_token=self._box.decrypt(row.refresh_token),
+            token_expiry=_aware(row.token_expiry),
+            timezone_name=row.timezone_name,
+            timezone_offset=row.timezone_offset,
+            rc_account_id=row.rc_account_id,
+            hashed_rc_extension_id=row.hashed_rc_extension_id,
+            platform_additional_info=copy.deepcopy(row.platform_additional_info) or {},
+            user_settings=copy.deepcopy(row.user_settings) or {},
+            created_at=_aware(row.created_at),
+            updated_at=_aware(row.updated_at),
+            _store=self,
+        )
+
+    def _fill_row(self, row: UserRow, user: User) -> None:
+        row.platform = user.platform
+        row.hostname = user.hostname
+        row.access_token = self._box.encrypt(user.access_token)
+        row.refresh_token = self._box.encrypt(user.refresh_token)
+        row.token_expiry = user.token_expiry
+        row.timezone_name = user.timezone_name
+        row.timezone_offset = None if user.timezone_offset is None else str(user.timezone_offset)
+        row.rc_account_id = user.rc_account_id
+        row.hashed_rc_extension_id = user.hashed_rc_extension_id
+        row.platform_additional_info = copy.deepcopy(user.platform_additional_info)
+        row.user_settings = copy.deepcopy(user.user_settings)
+        row.updated_at = utcnow()
+
+    async def get(self, user_id: Any, platform: str | None = None) -> User | None:
+        """The user with this id (and platform, when given), or ``None``."""
+        if user_id is None or user_id == "":
+            return None
+        async with self._db.session() as session:
+            row = await session.get(UserRow, str(user_id))
+        if row is None or (platform is not None and row.platform != platform):
+            return None
+        return self._from_row(row)
+
+    async def save(self, user: User) -> None:
+        async with self._db.transaction() as session:
+            row = await session.get(UserRow, user.id)
+            if row is None:
+                row = UserRow(id=user.id, created_at=utcnow())
+                session.add(row)
+            self._fill_row(row, user)
+        user._store = self
+
+    async def upsert_login(
+        self,
+        *,
+        user_id: str,
+        platform: str,
+        hostname: str | None,
+        access_token: str | None,
+        refresh_token: str | None,
+        token_expiry: datetime | None,
+        timezone_name: str | None,
+        timezone_offset: Any,
+        rc_account_id: str | None,
+        hashed_rc_extension_id: str | None,
+        platform_additional_info: dict[str, Any],
+    ) -> User:
+        """Create or update the row of a user who just logged in.
+
+        ``platformAdditionalInfo`` is merged over what was stored; settings survive a re-login.
+        """
+        async with self._db.transaction() as session:
+            row = await session.get(UserRow, user_id, with_for_update=not self._db.is_sqlite)
+            if row is None:
+                row = UserRow(id=user_id, user_settings={}, created_at=utcnow())
+                session.add(row)
+                merged_info = dict(platform_additional_info)
+                settings: dict[str, Any] = {}
+            else:
+                merged_info = {**(row.platform_additional_info or {}), **platform_additional_info}
+                settings = copy.deepcopy(row.user_settings) or {}
+            user = User(
+                id=user_id,
+                platform=platform,
+                hostname=hostname,
+                access_token=access_token,
+                refresh_token=refresh_token,
+                token_expiry=token_expiry,
+                timezone_name=timezone_name,
+                timezone_offset=None if timezone_offset is None else str(timezone_offset),
+                rc_account_id=rc_account_id,
+                hashed_rc_extension_id=hashed_rc_extension_id,
+                platform_additional_info=merged_info,
+                user_settings=settings,
+                created_at=_aware(row.created_at),
+                _store=self,
+            )
+            self._fill_row(row, user)
+        return user
+
+    async def delete(self, user_id: str) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(delete(UserRow).where(UserRow.id == user_id))
+        return bool(getattr(result, "rowcount", 0))
+
+    async def ids(self) -> list[str]:
+        async with self._db.session() as session:
+            return list((await session.scalars(select(UserRow.id))).all())
