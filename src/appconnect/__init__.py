@@ -1,3 +1,64 @@
-"""appconnect: build RingCentral App Connect connector servers in Python."""
+"""appconnect: build RingCentral App Connect connector servers in Python.
+
+Connector authors import from here only; everything else may change between releases.
+"""
 
 __version__ = "0.1.0"
+
+from appconnect.app import AppConnect, create_app, mount_routes
+from appconnect.connectors.base import Connector
+from appconnect.connectors.registry import ConnectorRegistry, ConnectorView
+from appconnect.connectors.results import (
+    ActionResult,
+    CallLogInfo,
+    ContactMatch,
+    CreateContactResult,
+    DetailItem,
+    DetailSection,
+    FindContactResult,
+    GetCallLogResult,
+    LicenseStatus,
+    LogResult,
+    OAuthInfo,
+    PlatformUserInfo,
+    ReturnMessage,
+    UpdateLogResult,
+    UserInfoResult,
+)
+from appconnect.manifest import Manifest, ManifestError, load_manifest
+from appconnect.services.oauth import OAuthApp, OAuthError, TokenSet
+from appconnect.settings import Settings
+from appconnect.store.users import User
+
+__all__ = [
+    "ActionResult",
+    "AppConnect",
+    "CallLogInfo",
+    "Connector",
+    "ConnectorRegistry",
+    "ConnectorView",
+    "ContactMatch",
+    "CreateContactResult",
+    "DetailItem",
+    "DetailSection",
+    "FindContactResult",
+    "GetCallLogResult",
+    "LicenseStatus",
+    "LogResult",
+    "Manifest",
+    "ManifestError",
+    "OAuthApp",
+    "OAuthError",
+    "OAuthInfo",
+    "PlatformUserInfo",
+    "ReturnMessage",
+    "Settings",
+    "TokenSet",
+    "UpdateLogResult",
+    "User",
+    "UserInfoResult",
+    "__version__",
+    "create_app",
+    "load_manifest",
+    "mount_routes",
+]

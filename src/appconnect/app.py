@@ -89,6 +89,9 @@ class AppConnect:
             attach = getattr(connector, "attach", None)
             if callable(attach):
                 attach(http)
+            startup = getattr(connector, "startup", None)
+            if callable(startup):
+                await startup(runtime)
         for hook in _STARTUP_HOOKS:
             await hook(runtime)
         self._runtime = runtime
@@ -145,9 +148,9 @@ def build_router() -> APIRouter:
 def mount_routes(app: FastAPI, core: AppConnect) -> None:
     """Add App Connect's routes, CORS and session middleware to an existing FastAPI app."""
     app.include_router(core.router)
-    app.add_middleware(AppConnectMiddleware, core=core)  # type: ignore[arg-type]
+    app.add_middleware(AppConnectMiddleware, core=core)
     app.add_middleware(
-        CORSMiddleware,  # type: ignore[arg-type]
+        CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         allow_headers=["*"],

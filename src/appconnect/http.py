@@ -43,7 +43,9 @@ class HttpClients:
         )
         self._clients: dict[tuple[str, str, float], httpx2.AsyncClient] = {}
 
-    def client(self, base_url: str | None = None, *, timeout: float | None = None) -> httpx2.AsyncClient:
+    def client(
+        self, base_url: str | None = None, *, timeout: float | None = None
+    ) -> httpx2.AsyncClient:
         effective = timeout if timeout is not None else self._timeout
         key = (_origin(base_url), base_url or "", effective)
         client = self._clients.get(key)
@@ -63,7 +65,9 @@ class HttpClients:
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
 
 
-def retry_after_seconds(response: httpx2.Response, default: float = 1.0, cap: float = 30.0) -> float:
+def retry_after_seconds(
+    response: httpx2.Response, default: float = 1.0, cap: float = 30.0
+) -> float:
     """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
     value = response.headers.get("retry-after")
     if not value:

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
         tokens would not survive a restart. In development we generate keys once and keep them in
         ``secret_file`` so logins keep working across restarts.
         """
+        if self.app_server_secret_key and len(self.app_server_secret_key) < 32:
+            logger.warning("APP_SERVER_SECRET_KEY is shorter than 32 characters; use a longer one")
         if self.app_server_secret_key and self.hash_key:
             return self
         if self.is_prod and not self.app_server_secret_key:

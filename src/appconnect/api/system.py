@@ -43,7 +43,7 @@ async def implemented_interfaces(request: Request, platform: str | None = None) 
 
 
 @router.get("/crmManifest")
-async def crm_manifest(request: Request, platformName: str | None = None) -> Response:  # noqa: N803
+async def crm_manifest(request: Request, platformName: str | None = None) -> Response:
     rt = runtime(request)
     try:
         manifest = rt.registry.get_manifest(platformName or "default")
@@ -89,7 +89,7 @@ async def hostname(request: Request) -> Response:
 
 @router.get("/userInfoHash")
 async def user_info_hash(
-    request: Request, extensionId: str | None = None, accountId: str | None = None  # noqa: N803
+    request: Request, extensionId: str | None = None, accountId: str | None = None
 ) -> Response:
     key = runtime(request).hash_key
     return r.json(

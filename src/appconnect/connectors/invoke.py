@@ -23,7 +23,7 @@ def _accepted(fn: Callable[..., Any]) -> tuple[bool, frozenset[str]]:
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):  # builtins without signatures: give them everything
-        result = (True, frozenset())
+        result: tuple[bool, frozenset[str]] = (True, frozenset())
     else:
         var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
         names = frozenset(

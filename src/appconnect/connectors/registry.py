@@ -73,7 +73,9 @@ def _as_manifest(value: Any, platform: str) -> Manifest:
     """Validate at registration, so a broken manifest stops the server at start-up."""
     if isinstance(value, Manifest):
         return value
-    return load_manifest(value, name=None if not isinstance(value, Mapping) else f"manifest of {platform}")
+    return load_manifest(
+        value, name=None if not isinstance(value, Mapping) else f"manifest of {platform}"
+    )
 
 
 class ConnectorView:
@@ -143,7 +145,9 @@ class ConnectorRegistry:
         """Pythonic spelling: ``registry.register(MyCRM(), manifest=...)``; also a decorator."""
         key = platform or getattr(connector, "platform", None)
         if not key:
-            raise ValueError("a platform key is required (pass platform= or set Connector.platform)")
+            raise ValueError(
+                "a platform key is required (pass platform= or set Connector.platform)"
+            )
         self.register_connector(key, connector, manifest or getattr(connector, "manifest", None))
         return connector
 

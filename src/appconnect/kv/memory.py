@@ -42,7 +42,9 @@ class MemoryStore:
         self._data.pop(key, None)
 
     @asynccontextmanager
-    async def lock(self, name: str, *, timeout: float = 20.0, wait: float = 20.0) -> AsyncIterator[None]:
+    async def lock(
+        self, name: str, *, timeout: float = 20.0, wait: float = 20.0
+    ) -> AsyncIterator[None]:
         # ``timeout`` (auto-expiry) matters only across processes; within one, holders release.
         lock = self._locks.setdefault(name, asyncio.Lock())
         self._waiters[name] = self._waiters.get(name, 0) + 1

@@ -34,7 +34,9 @@ class RedisStore:
         await self.client.delete(_PREFIX + key)
 
     @asynccontextmanager
-    async def lock(self, name: str, *, timeout: float = 20.0, wait: float = 20.0) -> AsyncIterator[None]:
+    async def lock(
+        self, name: str, *, timeout: float = 20.0, wait: float = 20.0
+    ) -> AsyncIterator[None]:
         lock = self.client.lock(
             _PREFIX + "lock:" + name, timeout=timeout, blocking_timeout=wait, sleep=0.05
         )

@@ -2,7 +2,7 @@
 
 The browser client receives these hashes from ``/userInfoHash`` and sends them back in headers, and
 stored rows are keyed by them, so the rendering must match JavaScript's template-string rules:
-a missing value is the text ``undefined``, ``None`` given explicitly is ``null``, numbers are decimal.
+a missing value is the text ``undefined``, an explicit ``None`` is ``null``, numbers are decimal.
 """
 
 from __future__ import annotations

@@ -7,9 +7,15 @@ without ``exp`` (legacy) verify forever; ``none`` and asymmetric algorithms neve
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
+
+# The key is the deployment's APP_SERVER_SECRET_KEY, whatever its length (the reference accepts
+# any); warning on every request would only flood the log. Settings warns once instead.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
 SESSION_LIFETIME = 14 * 24 * 3600
 ROTATE_WITHIN = 7 * 24 * 3600
@@ -26,7 +32,12 @@ class SessionSigner:
 
     def issue(self, user_id: Any, platform: str, *, now: float | None = None) -> str:
         iat = int(now if now is not None else time.time())
-        claims = {"id": str(user_id), "platform": platform, "iat": iat, "exp": iat + SESSION_LIFETIME}
+        claims = {
+            "id": str(user_id),
+            "platform": platform,
+            "iat": iat,
+            "exp": iat + SESSION_LIFETIME,
+        }
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str | None) -> dict[str, Any] | None:

@@ -44,9 +44,7 @@ async def load_proxy_config(runtime: Runtime, proxy_id: str | None) -> Any:
     return await loader(proxy_id) if loader else None
 
 
-async def oauth_app_for(
-    runtime: Runtime, view: ConnectorView, **kwargs: Any
-) -> OAuthApp:
+async def oauth_app_for(runtime: Runtime, view: ConnectorView, **kwargs: Any) -> OAuthApp:
     """Build the OAuth client from the connector's ``get_oauth_info``."""
     info = to_wire(await view.call("getOauthInfo", **kwargs))
     if not isinstance(info, dict):
@@ -61,9 +59,7 @@ def needs_refresh(user: User, now: datetime | None = None) -> bool:
     return user.token_expiry < (now or datetime.now(UTC)) + REFRESH_MARGIN
 
 
-async def refresh_if_needed(
-    runtime: Runtime, oauth_app: OAuthApp, user: User
-) -> User | None:
+async def refresh_if_needed(runtime: Runtime, oauth_app: OAuthApp, user: User) -> User | None:
     """Return a user with a usable access token, or ``None`` if the grant was revoked."""
     try:
         own = runtime.registry.get_connector(user.platform or "")
@@ -109,9 +105,7 @@ async def _refresh(runtime: Runtime, oauth_app: OAuthApp, user: User) -> User | 
     return user
 
 
-async def authenticate(
-    runtime: Runtime, view: ConnectorView, user: User
-) -> AuthContext | None:
+async def authenticate(runtime: Runtime, view: ConnectorView, user: User) -> AuthContext | None:
     """The authenticated context of the reference (§4.1); ``None`` means the session is revoked."""
     proxy_config = await load_proxy_config(runtime, user.proxy_id)
     auth_type = await view.call("getAuthType", proxy_id=user.proxy_id, proxy_config=proxy_config)

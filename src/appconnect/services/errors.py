@@ -23,7 +23,10 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
         "Please check if the log entity still exists on {platform} and your account has "
         "permission to EDIT logs.",
     ),
-    "getCallLog": ("Error getting call log", "Please check if your account has permission to READ logs."),
+    "getCallLog": (
+        "Error getting call log",
+        "Please check if your account has permission to READ logs.",
+    ),
     "createMessageLog": (
         "Error creating message log",
         "Please check if your account has permission to CREATE logs.",
@@ -55,7 +58,10 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
         "Please check if the appointment entity still exists on {platform} and your account has "
         "permission to EDIT appointments. or All attendees have email address.",
     ),
-    "getAppointment": ("Error getting appointment", "Please check if your account has permission to GET appointments."),
+    "getAppointment": (
+        "Error getting appointment",
+        "Please check if your account has permission to GET appointments.",
+    ),
 }
 _GENERIC_HINT = "Please check if your account has the necessary permissions."
 

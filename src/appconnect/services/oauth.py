@@ -105,7 +105,10 @@ class OAuthApp:
     async def get_token(self, callback_uri: str, options: dict[str, Any] | None = None) -> TokenSet:
         """Exchange the authorization code carried by ``callback_uri``."""
         overrides = dict(options or {})
-        opts = {**self.options, **{k: v for k, v in overrides.items() if k not in ("headers", "query", "body")}}
+        opts = {
+            **self.options,
+            **{k: v for k, v in overrides.items() if k not in ("headers", "query", "body")},
+        }
         redirect_uri = opts.get("redirectUri")
         parts = urlsplit(callback_uri)
         if isinstance(redirect_uri, str) and urlsplit(redirect_uri).path != parts.path:

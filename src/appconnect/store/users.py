@@ -125,8 +125,8 @@ class UserStore:
             timezone_offset=row.timezone_offset,
             rc_account_id=row.rc_account_id,
             hashed_rc_extension_id=row.hashed_rc_extension_id,
-            platform_additional_info=copy.deepcopy(row.platform_additional_info) or {},
-            user_settings=copy.deepcopy(row.user_settings) or {},
+            platform_additional_info=copy.deepcopy(row.platform_additional_info or {}),
+            user_settings=copy.deepcopy(row.user_settings or {}),
             created_at=_aware(row.created_at),
             updated_at=_aware(row.updated_at),
             _store=self,
@@ -193,7 +193,7 @@ class UserStore:
                 settings: dict[str, Any] = {}
             else:
                 merged_info = {**(row.platform_additional_info or {}), **platform_additional_info}
-                settings = copy.deepcopy(row.user_settings) or {}
+                settings = copy.deepcopy(row.user_settings or {})
             user = User(
                 id=user_id,
                 platform=platform,

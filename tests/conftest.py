@@ -1,0 +1,65 @@
+"""Shared fixtures: a real database per test (SQLite, and PostgreSQL when configured).
+
+Set ``APPCONNECT_TEST_POSTGRES_URL`` (e.g. ``postgresql://postgres@127.0.0.1:5432/test``) to run
+every test that uses ``db_url`` against PostgreSQL as well; CI does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from appconnect.settings import Settings
+
+POSTGRES_URL = os.environ.get("APPCONNECT_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A fresh, empty database for this test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/appconnect.db"
+    assert POSTGRES_URL
+    asyncio.run(_reset_postgres(POSTGRES_URL))
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def make_settings(db_url: str, tmp_path: Any) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "DATABASE_URL": db_url,
+            "APP_SERVER_SECRET_KEY": "test-secret-key",
+            "HASH_KEY": "test-hash-key",
+            "APPCONNECT_SECRET_FILE": str(tmp_path / "secret.json"),
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def no_leaks() -> AsyncIterator[None]:
+    yield

@@ -1,0 +1,93 @@
+"""Hashing, session tokens and encryption at rest, against the reference's vectors."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from appconnect.security import (
+    MISSING,
+    SecretBox,
+    SessionSigner,
+    decrypt_field,
+    encrypt_field,
+    hash_id,
+)
+from appconnect.security.crypto import DecryptionError, reference_encrypt
+
+
+def test_hash_vectors_from_the_reference() -> None:
+    assert hash_id("12345", "my-hash-key") == (
+        "c3f860dae7686b372fcf7e820afe8429ae2ed8f9fde7eb0ca0b6e745ad66698d"
+    )
+    assert hash_id(MISSING, "my-hash-key") == (
+        "2353f39baf73d861fb280750962a14abf031d477f8821fe787eb89d2b3d43265"
+    )
+    # numbers render as JavaScript would, so a numeric id hashes like its string
+    assert hash_id(12345, "my-hash-key") == hash_id("12345", "my-hash-key")
+    assert hash_id(None, "k") != hash_id(MISSING, "k")  # "null" vs "undefined"
+
+
+def test_session_round_trip_and_claims() -> None:
+    signer = SessionSigner("secret")
+    token = signer.issue(42, "demo", now=1_000_000)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "HS256"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims == {
+        "id": "42",
+        "platform": "demo",
+        "iat": 1_000_000,
+        "exp": 1_000_000 + 1_209_600,
+    }
+
+
+def test_tampered_wrong_key_expired_and_none_tokens_are_refused() -> None:
+    signer = SessionSigner("secret")
+    token = signer.issue("u1", "demo")
+    assert signer.verify(token) is not None
+    head, body, sig = token.split(".")
+    forged_body = jwt.encode({"id": "admin", "platform": "demo"}, "x").split(".")[1]
+    assert signer.verify(f"{head}.{forged_body}.{sig}") is None
+    assert SessionSigner("other").verify(token) is None
+    expired = jwt.encode({"id": "u1", "exp": int(time.time()) - 1}, "secret", algorithm="HS256")
+    assert signer.verify(expired) is None
+    unsigned = jwt.encode({"id": "u1"}, None, algorithm="none")
+    assert signer.verify(unsigned) is None
+    assert signer.verify("not-a-token") is None
+
+
+def test_legacy_tokens_without_exp_verify_and_never_rotate() -> None:
+    signer = SessionSigner("secret")
+    legacy = jwt.encode({"id": "u1", "platform": "demo"}, "secret", algorithm="HS512")
+    claims = signer.verify(legacy)
+    assert claims is not None and claims["id"] == "u1"
+    assert not signer.needs_rotation(claims)
+
+
+def test_rotation_window_is_seven_days() -> None:
+    now = 2_000_000
+    assert SessionSigner.needs_rotation({"exp": now + 7 * 86400}, now=now)
+    assert not SessionSigner.needs_rotation({"exp": now + 7 * 86400 + 1}, now=now)
+
+
+def test_reference_field_encryption_vector() -> None:
+    assert reference_encrypt('"tenant-123"', "short-secret") == "4e2cd1e57c8b2c874116f10aecd1714b"
+    stored = encrypt_field("tenant-123", "short-secret")
+    assert stored == {"version": 1, "encrypted": True, "value": "4e2cd1e57c8b2c874116f10aecd1714b"}
+    assert decrypt_field(stored, "short-secret") == "tenant-123"
+    assert decrypt_field("legacy-plain", "short-secret") == "legacy-plain"
+
+
+def test_secret_box_is_authenticated_and_reads_legacy_plaintext() -> None:
+    box = SecretBox("secret")
+    sealed = box.encrypt("crm-token")
+    assert sealed is not None and sealed.startswith("gcm1:") and "crm-token" not in sealed
+    assert box.encrypt("crm-token") != sealed  # random nonce
+    assert box.decrypt(sealed) == "crm-token"
+    assert box.decrypt("plain-from-reference") == "plain-from-reference"
+    assert box.encrypt(None) is None and box.encrypt("") == ""
+    with pytest.raises(DecryptionError):
+        SecretBox("another").decrypt(sealed)
