@@ -48,7 +48,7 @@ def test_tampered_wrong_key_expired_and_none_tokens_are_refused() -> None:
     signer = SessionSigner("secret")
     token = signer.issue("u1", "demo")
     assert signer.verify(token) is not None
-    head, body, sig = token.split(".")
+    head, _body, sig = token.split(".")
     forged_body = jwt.encode({"id": "admin", "platform": "demo"}, "x").split(".")[1]
     assert signer.verify(f"{head}.{forged_body}.{sig}") is None
     assert SessionSigner("other").verify(token) is None

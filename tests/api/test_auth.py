@@ -152,11 +152,11 @@ async def test_api_key_login_failures(settings: Settings) -> None:
 
 
 async def test_tampered_and_missing_tokens_are_refused(settings: Settings) -> None:
-    async with serve(make_app(settings, FakeCrm())) as (client, rt):
+    async with serve(make_app(settings, FakeCrm())) as (client, _):
         token = (
             await client.post("/apiKeyLogin", json={"platform": "keycrm", "apiKey": "k1"})
         ).json()["jwtToken"]
-        head, payload, sig = token.split(".")
+        head, _payload, sig = token.split(".")
         forged = (
             base64.urlsafe_b64encode(b'{"id":"someone-else","platform":"keycrm"}')
             .rstrip(b"=")

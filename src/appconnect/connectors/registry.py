@@ -104,7 +104,7 @@ class ConnectorView:
     def account_data(self) -> Mapping[str, Any] | None:
         return _account_data(self.base)
 
-    async def call(self, name: str, **kwargs: Any) -> Any:
+    async def call(self, name: str, /, **kwargs: Any) -> Any:
         """Call interface ``name`` with keyword arguments (each function takes what it names)."""
         fn = self.get(name)
         if fn is None:
