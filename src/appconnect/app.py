@@ -16,7 +16,9 @@ from typing import Any
 
 import httpx2
 from fastapi import APIRouter, FastAPI
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 
 from appconnect import __version__
 from appconnect.connectors.registry import ConnectorRegistry
@@ -145,12 +147,24 @@ def build_router() -> APIRouter:
     return router
 
 
+class _CORS(CORSMiddleware):
+    """Open CORS as the reference sets it up; a preflight answers 204 like Express's cors()."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code == 200:
+            response.status_code = 204
+            response.body = b""
+            del response.headers["content-length"]
+        return response
+
+
 def mount_routes(app: FastAPI, core: AppConnect) -> None:
     """Add App Connect's routes, CORS and session middleware to an existing FastAPI app."""
     app.include_router(core.router)
     app.add_middleware(AppConnectMiddleware, core=core)
     app.add_middleware(
-        CORSMiddleware,
+        _CORS,
         allow_origins=["*"],
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         allow_headers=["*"],

@@ -174,7 +174,7 @@ async def test_cors_preflight_and_exposed_header(settings: Settings) -> None:
                 "Access-Control-Request-Headers": "authorization,x-custom",
             },
         )
-        assert preflight.status_code == 200
+        assert preflight.status_code == 204
         assert preflight.headers["access-control-allow-origin"] == "*"
         simple = await client.get("/isAlive", headers={"Origin": "chrome-extension://abc"})
         assert "x-refreshed-jwt-token" in simple.headers["access-control-expose-headers"]

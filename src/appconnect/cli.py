@@ -1,0 +1,165 @@
+"""The ``appconnect`` command: serve a connector app, migrate the database, check a manifest."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from appconnect import __version__
+
+app = typer.Typer(
+    help="Serve and manage RingCentral App Connect connector servers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+manifest_app = typer.Typer(help="Work with connector manifests.", no_args_is_help=True)
+app.add_typer(manifest_app, name="manifest")
+
+DEMO_TARGET = "appconnect.cli:demo_app"
+
+
+def demo_app() -> Any:
+    """Factory for the built-in demo server (used when ``serve`` gets no target)."""
+    from appconnect.app import create_app
+
+    return create_app()
+
+
+def _load(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise typer.BadParameter("use the form module:attribute, e.g. myconnector.server:app")
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise typer.BadParameter(f"cannot import {module_name!r}: {exc}") from exc
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise typer.BadParameter(f"{module_name!r} has no attribute {attribute!r}") from None
+
+
+def _is_factory(obj: Any) -> bool:
+    """An app is an ASGI callable taking (scope, receive, send); a factory takes nothing."""
+    import inspect
+
+    if hasattr(obj, "router") or not callable(obj):
+        return False
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 0
+
+
+def _migrate_once() -> None:
+    from appconnect.settings import Settings
+    from appconnect.store.db import Database
+
+    async def run() -> None:
+        db = Database(Settings().database_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"appconnect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """appconnect: the Python connector server for RingCentral App Connect."""
+
+
+@app.command()
+def serve(
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="module:attribute naming your app (create_app(...) result or a factory "
+            "returning one). Omit it to serve the built-in demo connector."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 6066,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (>1 needs a shared DB; see docs).")
+    ] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve a connector app over HTTP with uvicorn."""
+    import uvicorn
+
+    import_string = target or DEMO_TARGET
+    factory = target is None or _is_factory(_load(import_string))
+    if workers > 1 or reload:
+        # Workers must not race each other through the schema migration: run it here, once.
+        from appconnect.settings import Settings
+
+        if not Settings().disable_sync_db_table:
+            _migrate_once()
+            os.environ["DISABLE_SYNC_DB_TABLE"] = "true"
+    typer.echo(f"appconnect {__version__} serving {import_string} on http://{host}:{port}")
+    uvicorn.run(
+        import_string,
+        factory=factory,
+        host=host,
+        port=port,
+        workers=workers if not reload else None,
+        reload=reload,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (DATABASE_URL), then exit."""
+    _migrate_once()
+    typer.echo("database is up to date")
+
+
+@manifest_app.command("check")
+def manifest_check(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Manifest JSON file.")],
+) -> None:
+    """Validate a manifest with the reference's rules; exit 1 naming each bad field."""
+    from appconnect.manifest import ManifestError, load_manifest
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    try:
+        manifest = load_manifest(path)
+    except ManifestError as exc:
+        for error in exc.errors:
+            typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"valid": True, "platforms": sorted(manifest.platforms)}))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
