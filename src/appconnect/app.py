@@ -76,7 +76,11 @@ class AppConnect:
             await db.migrate()
         secret = settings.app_server_secret_key or ""
         box = SecretBox(secret)
-        http = HttpClients(timeout=settings.http_timeout, transport=self._transport)
+        http = HttpClients(
+            timeout=settings.http_timeout,
+            transport=self._transport,
+            rate_limit=settings.crm_rate_limit or None,
+        )
         runtime = Runtime(
             settings=settings,
             registry=self.registry,

@@ -13,6 +13,8 @@ import time
 from typing import Any
 
 import httpx2
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from appconnect import __version__
 
@@ -26,43 +28,130 @@ def _origin(url: str | None) -> str:
     return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
 
 
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PoliteTransport(httpx2.AsyncBaseTransport):
+    """Wraps the real transport with the manners a CRM expects.
+
+    * A ``429`` on an idempotent read is retried after the server's ``Retry-After`` (bounded
+      attempts, bounded wait). Writes are never retried: a create that timed out or was
+      throttled may still have happened, and a blind retry could log a call twice.
+    * An optional per-origin rate limit spaces requests out, so a burst of calls in one
+      process does not trip the CRM's own limit.
+    """
+
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        *,
+        read_retries: int = 2,
+        max_retry_wait: float = 30.0,
+    ) -> None:
+        self._inner = inner
+        self._read_retries = read_retries
+        self._max_wait = max_retry_wait
+        self._limiters: dict[str, AsyncLimiter] = {}
+        self._closed = False
+
+    def limit(self, origin: str, per_second: float | None) -> None:
+        """Allow at most ``per_second`` requests per second to ``origin`` (``None``: no limit)."""
+        if per_second and per_second > 0:
+            self._limiters[origin] = AsyncLimiter(per_second, 1.0)
+        else:
+            self._limiters.pop(origin, None)
+
+    async def _send(self, request: httpx2.Request) -> httpx2.Response:
+        limiter = self._limiters.get(_origin(str(request.url))) if self._limiters else None
+        if limiter is not None:
+            await limiter.acquire()
+        return await self._inner.handle_async_request(request)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method not in IDEMPOTENT_METHODS or self._read_retries <= 0:
+            return await self._send(request)
+
+        def throttled(response: httpx2.Response) -> bool:
+            return response.status_code == 429 and (
+                retry_after_seconds(response, cap=float("inf")) <= self._max_wait
+            )
+
+        async def discard(state: RetryCallState) -> None:
+            if state.outcome is not None and not state.outcome.failed:
+                await state.outcome.result().aclose()
+
+        retrying = AsyncRetrying(
+            retry=retry_if_result(throttled),
+            stop=stop_after_attempt(self._read_retries + 1),
+            wait=lambda state: retry_after_seconds(state.outcome.result(), cap=self._max_wait)
+            if state.outcome is not None and not state.outcome.failed
+            else 0.0,
+            before_sleep=discard,
+            retry_error_callback=lambda state: state.outcome.result()
+            if state.outcome is not None
+            else None,
+            reraise=True,
+        )
+        response: httpx2.Response = await retrying(self._send, request)
+        return response
+
+    async def aclose(self) -> None:
+        # Every client sharing this transport closes it; only the first close counts.
+        if not self._closed:
+            self._closed = True
+            await self._inner.aclose()
+
+
 class HttpClients:
-    """A small pool of pooled clients, keyed by origin and timeout."""
+    """One pooled client per CRM base URL, all over one polite, pooled transport."""
 
     def __init__(
         self,
         *,
         timeout: float = 30.0,
         transport: httpx2.AsyncBaseTransport | None = None,
-        max_connections: int = 100,
+        max_connections: int = 200,
+        rate_limit: float | None = None,
+        read_retries: int = 2,
     ) -> None:
         self._timeout = timeout
-        self._transport = transport
-        self._limits = httpx2.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
+        self._default_rate = rate_limit
+        inner = transport or httpx2.AsyncHTTPTransport(
+            limits=httpx2.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
         )
-        self._clients: dict[tuple[str, str, float], httpx2.AsyncClient] = {}
+        self.transport = PoliteTransport(inner, read_retries=read_retries)
+        self._clients: dict[tuple[str, float], httpx2.AsyncClient] = {}
 
     def client(
-        self, base_url: str | None = None, *, timeout: float | None = None
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float | None = None,
+        rate_limit: float | None = None,
     ) -> httpx2.AsyncClient:
+        """The shared client for ``base_url`` (created on first use, then reused)."""
         effective = timeout if timeout is not None else self._timeout
-        key = (_origin(base_url), base_url or "", effective)
+        key = (base_url or "", effective)
         client = self._clients.get(key)
         if client is None:
             client = httpx2.AsyncClient(
                 base_url=base_url or "",
                 timeout=effective,
-                transport=self._transport,
-                limits=self._limits,
+                transport=self.transport,
                 headers={VERSION_HEADER: __version__},
             )
             self._clients[key] = client
+            rate = rate_limit if rate_limit is not None else self._default_rate
+            if base_url and rate:
+                self.transport.limit(_origin(base_url), rate)
         return client
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+        await self.transport.aclose()
 
 
 def retry_after_seconds(

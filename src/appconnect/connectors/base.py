@@ -26,12 +26,15 @@ class Connector:
     * ``auth_type``: ``"oauth"`` or ``"apiKey"``; the default :meth:`get_auth_type` returns it.
     * ``base_url``: the CRM API's base URL, used by :meth:`http`.
     * ``timeout``: seconds for outbound CRM calls (``None``: the server default).
+    * ``rate_limit``: at most this many requests per second to ``base_url`` from one process
+      (``None``: the server's ``APPCONNECT_CRM_RATE_LIMIT``, 0 = unlimited).
     """
 
     platform: ClassVar[str | None] = None
     auth_type: ClassVar[str] = "apiKey"
     base_url: ClassVar[str | None] = None
     timeout: ClassVar[float | None] = None
+    rate_limit: ClassVar[float | None] = None
 
     _http_clients: HttpClients | None = None
 
@@ -44,7 +47,9 @@ class Connector:
         """A pooled client for this CRM host, shared across requests. Never close it."""
         if self._http_clients is None:
             raise RuntimeError("the connector is not attached to a running server yet")
-        return self._http_clients.client(base_url or self.base_url, timeout=self.timeout)
+        return self._http_clients.client(
+            base_url or self.base_url, timeout=self.timeout, rate_limit=self.rate_limit
+        )
 
     def attach(self, clients: HttpClients) -> None:
         """Called by the server at start-up to hand over its pooled HTTP clients."""
