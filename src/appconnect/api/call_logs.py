@@ -1,0 +1,137 @@
+"""Call-logging routes: ``/callLog`` (GET, POST, PATCH), ``/callLog/cacheNote``,
+``/callDisposition`` (spec http-contact-logging.md §3).
+
+Routes parse the request (session, headers, body) and shape the reply; the flows live in
+``appconnect.services.call_logs`` / ``call_log_create`` / ``call_log_update``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from appconnect.api import responses as r
+from appconnect.api.body import BadBody, read_body
+from appconnect.api.session import Session, runtime, session
+from appconnect.services.call_log_create import create_call_log
+from appconnect.services.call_log_store import Identity
+from appconnect.services.call_log_update import update_call_log
+from appconnect.services.call_logs import (
+    Caller,
+    InvalidLogRequest,
+    cache_note,
+    lookup_call_logs,
+    upsert_call_disposition,
+)
+
+logger = logging.getLogger("appconnect.api.call_logs")
+
+router = APIRouter(tags=["Call Logs"])
+
+INVALID_JWT = "Invalid JWT token"
+SSCL_USER_AGENT = "SSCL"
+
+
+def _caller(request: Request, s: Session) -> Caller:
+    return Caller(
+        user_id=s.user_id or "",
+        platform=s.platform or "",
+        rc_account_header=request.headers.get("rc-account-id") or None,
+        is_from_sscl=request.headers.get("user-agent") == SSCL_USER_AGENT,
+    )
+
+
+async def _answer(flow: Awaitable[dict[str, Any]], *keys: str) -> Response:
+    """Run a flow; an exception it did not map itself is the reference's 400 envelope."""
+    try:
+        result = await flow
+    except (BadBody, InvalidLogRequest) as exc:
+        return r.error(str(exc))
+    except Exception as exc:
+        logger.exception("call-log route failed")
+        return r.error(str(exc) or type(exc).__name__)
+    return r.business(result, *keys)
+
+
+@router.get("/callLog")
+async def get_call_log(
+    request: Request,
+    sessionIds: str | None = None,
+    extensionNumber: str | None = None,
+    hashedExtensionId: str | None = None,
+    requireDetails: str | None = None,
+) -> Response:
+    """Which calls are already logged (at most five session ids), optionally with CRM details."""
+    s = session(request)
+    if not s.valid:
+        return r.text(r.NOAUTH, 400)
+    flow = lookup_call_logs(
+        runtime(request),
+        _caller(request, s),
+        session_ids=sessionIds,
+        identity=Identity(extensionNumber or "", hashedExtensionId or ""),
+        require_details=requireDetails == "true",
+    )
+    return await _answer(flow, "successful", "logs", "returnMessage")
+
+
+@router.post("/callLog")
+async def post_call_log(request: Request) -> Response:
+    """Create the CRM activity for a call (once per session and extension identity)."""
+    s = session(request)
+    if not s.valid:
+        return r.text(r.NOAUTH, 400)
+
+    async def flow() -> dict[str, Any]:
+        body = await read_body(request)
+        return await create_call_log(runtime(request), _caller(request, s), body)
+
+    return await _answer(flow(), "successful", "logId", "returnMessage")
+
+
+@router.patch("/callLog")
+async def patch_call_log(request: Request) -> Response:
+    """Update the CRM activity of a logged call."""
+    s = session(request)
+    if not s.valid:
+        return r.text(r.NOAUTH, 400)
+
+    async def flow() -> dict[str, Any]:
+        body = await read_body(request)
+        return await update_call_log(runtime(request), _caller(request, s), body)
+
+    return await _answer(flow(), "successful", "logId", "updatedNote", "returnMessage")
+
+
+@router.post("/callLog/cacheNote")
+async def post_cache_note(request: Request) -> Response:
+    """Keep a note for an hour so server-side logging can write it into the CRM."""
+    s = session(request)
+    if not s.valid:
+        return r.text(r.NOAUTH, 400)
+
+    async def flow() -> dict[str, Any]:
+        return await cache_note(runtime(request), s.platform or "", await read_body(request))
+
+    return await _answer(flow(), "successful", "returnMessage")
+
+
+@router.put("/callDisposition")
+async def put_call_disposition(request: Request) -> Response:
+    """Write disposition values onto the CRM activity of a logged call."""
+    s = session(request)
+    if not s.valid:
+        rt = runtime(request)
+        invalid = s.present and rt.sessions.verify(s.token) is None
+        return r.text(INVALID_JWT if invalid else r.NOAUTH, 400)
+
+    async def flow() -> dict[str, Any]:
+        body = await read_body(request)
+        return await upsert_call_disposition(runtime(request), _caller(request, s), body)
+
+    return await _answer(flow(), "successful", "returnMessage")

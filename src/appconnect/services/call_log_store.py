@@ -1,0 +1,353 @@
+"""The ``callLogs`` link rows: identity rules, look-ups and the exactly-once reservation.
+
+A link row says "this RingCentral call, for this extension identity, is logged as CRM activity
+X". Two callers racing to log the same call (the browser's auto-log and server-side logging, or a
+client retrying) must produce one CRM activity, not two. A check-then-create in application code
+cannot guarantee that, so creation is split in three database steps:
+
+1. :meth:`CallLogStore.reserve` inserts the row with ``thirdPartyLogId`` NULL *before* the CRM is
+   called. The insert runs in its own transaction, serialized per session (PostgreSQL: a
+   transaction-scoped advisory lock on the session id; SQLite: the database write lock, which the
+   first statement takes) and re-checks the identity rules of spec §3.1 against every other row of
+   the session, pending or not. Identical concurrent requests are additionally stopped by the
+   composite primary key. Whoever loses gets ``None`` and answers "Existing log for session".
+2. The caller talks to the CRM.
+3. :meth:`CallLogStore.complete` fills ``thirdPartyLogId``; :meth:`CallLogStore.release` deletes
+   the reservation when the CRM did not accept the log, so no link row points at nothing.
+
+Pending rows (``thirdPartyLogId`` NULL) are invisible to every look-up: a call whose log is still
+being created is "not logged yet". A reservation whose owner died (process killed mid-request)
+would block the session forever, so reservations older than :data:`STALE_RESERVATION` are swept
+by the next reservation attempt for the same session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from appconnect.compose.formatting import js_str, js_truthy
+from appconnect.security.hashing import hash_id
+from appconnect.store.db import Database
+from appconnect.store.models import CallLogRow, utcnow
+
+logger = logging.getLogger("appconnect.call_logs")
+
+# Longer than any sane createCallLog (HTTP timeout 30 s, a token refresh waits at most 20 s).
+STALE_RESERVATION = timedelta(minutes=10)
+
+
+class DuplicateLog(Exception):
+    """Raised inside the reservation transaction to roll it back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The extension identity of a log (spec §3.1); ``""`` means absent."""
+
+    extension_number: str = ""
+    hashed_extension_id: str = ""
+
+
+def _first_present(*values: Any) -> Any:
+    """``a ?? b``: the first value that is not null/undefined."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def identity_from_body(
+    body: Mapping[str, Any], hash_key: str | None, *, nested: bool = True, hash_raw: bool = True
+) -> Identity:
+    """Derive the identity of a request body.
+
+    ``nested`` allows the ``logInfo.*`` fallbacks (create, update); ``hash_raw`` allows a raw
+    ``rcExtensionId`` to be hashed with the server key, which is how server-side logging (raw ids)
+    and the browser (pre-hashed ids) arrive at the same identity.
+    """
+    log_info = body.get("logInfo") if nested else None
+    inner: Mapping[str, Any] = log_info if isinstance(log_info, Mapping) else {}
+
+    def pick(key: str) -> Any:
+        return _first_present(body.get(key), inner.get(key))
+
+    number = pick("extensionNumber")
+    hashed = pick("hashedExtensionId")
+    if js_truthy(hashed):
+        hashed_text = js_str(hashed)
+    elif hash_raw and js_truthy(raw := pick("rcExtensionId")) and hash_key:
+        hashed_text = hash_id(raw, hash_key)
+    else:
+        hashed_text = ""
+    return Identity("" if number is None else js_str(number), hashed_text)
+
+
+@dataclass(slots=True)
+class CallLogLink:
+    """One link row as services see it (no ORM state; safe across awaits)."""
+
+    id: str
+    session_id: str
+    extension_number: str
+    hashed_extension_id: str
+    platform: str | None
+    third_party_log_id: str | None
+    user_id: str | None
+    contact_id: str | None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: CallLogRow) -> CallLogLink:
+        return cls(
+            id=row.id,
+            session_id=row.session_id,
+            extension_number=row.extension_number or "",
+            hashed_extension_id=row.hashed_extension_id or "",
+            platform=row.platform,
+            third_party_log_id=row.third_party_log_id,
+            user_id=row.user_id,
+            contact_id=row.contact_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``existingCallLog`` object connectors receive (connector spec §2.7)."""
+        return {
+            "id": self.id,
+            "sessionId": self.session_id,
+            "extensionNumber": self.extension_number,
+            "hashedExtensionId": self.hashed_extension_id,
+            "platform": self.platform,
+            "thirdPartyLogId": self.third_party_log_id,
+            "userId": self.user_id,
+            "contactId": self.contact_id,
+            "createdAt": _iso(self.created_at),
+            "updatedAt": _iso(self.updated_at),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def select_link(rows: Iterable[Any], identity: Identity) -> Any | None:
+    """Pick the row for ``identity`` among one session's rows (spec §3.1 precedence).
+
+    The precedence also *is* the filter: a row that no rule selects does not match at all.
+    ``rows`` must be ordered by ``hashedExtensionId, extensionNumber`` (the spec's tie-break);
+    it accepts ORM rows and :class:`CallLogLink` alike.
+    """
+    ordered = list(rows)
+    number, hashed = identity.extension_number, identity.hashed_extension_id
+    if not hashed:
+        return next(
+            (r for r in ordered if not number or (r.extension_number or "") == number), None
+        )
+    rules = [lambda r: (r.hashed_extension_id or "") == hashed]
+    if number:
+        rules.append(
+            lambda r: not r.hashed_extension_id and (r.extension_number or "") == number
+        )
+    rules.append(lambda r: not r.hashed_extension_id and not r.extension_number)
+    for rule in rules:
+        found = next((r for r in ordered if rule(r)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _advisory_key(session_id: str) -> int:
+    digest = hashlib.sha256(f"appconnect.callLogs:{session_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The primary key of a pending link row this request owns."""
+
+    id: str
+    session_id: str
+    identity: Identity
+    platform: str | None = None
+    user_id: str | None = None
+
+    def where(self) -> Any:
+        return and_(
+            CallLogRow.id == self.id,
+            CallLogRow.session_id == self.session_id,
+            CallLogRow.extension_number == self.identity.extension_number,
+            CallLogRow.hashed_extension_id == self.identity.hashed_extension_id,
+        )
+
+
+class CallLogStore:
+    """Repository of ``callLogs`` rows."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- look-ups (completed rows only) ---------------------------------------------------
+
+    async def find_many(
+        self, session_ids: Sequence[str], identity: Identity
+    ) -> dict[str, CallLogLink]:
+        """session id -> the matching completed link, for every id that has one."""
+        wanted = sorted(set(session_ids))
+        if not wanted:
+            return {}
+        query = (
+            select(CallLogRow)
+            .where(CallLogRow.session_id.in_(wanted), CallLogRow.third_party_log_id.is_not(None))
+            .order_by(CallLogRow.hashed_extension_id, CallLogRow.extension_number)
+        )
+        async with self._db.session() as session:
+            rows = [CallLogLink.from_row(r) for r in (await session.scalars(query)).all()]
+        found: dict[str, CallLogLink] = {}
+        for session_id in wanted:
+            match = select_link((r for r in rows if r.session_id == session_id), identity)
+            if match is not None:
+                found[session_id] = match
+        return found
+
+    async def find(self, session_id: str, identity: Identity) -> CallLogLink | None:
+        return (await self.find_many([session_id], identity)).get(session_id)
+
+    # -- exactly-once creation ------------------------------------------------------------
+
+    async def reserve(
+        self,
+        *,
+        row_id: str,
+        session_id: str,
+        identity: Identity,
+        platform: str | None,
+        user_id: str | None,
+        contact_id: str | None,
+    ) -> Reservation | None:
+        """Claim the right to create this call's CRM log; ``None`` if a log exists or is pending."""
+        reservation = Reservation(row_id, session_id, identity, platform, user_id)
+        try:
+            async with self._db.transaction() as session:
+                await self._serialize(session, session_id)
+                await self._sweep_stale(session, session_id)
+                session.add(
+                    CallLogRow(
+                        id=row_id,
+                        session_id=session_id,
+                        extension_number=identity.extension_number,
+                        hashed_extension_id=identity.hashed_extension_id,
+                        platform=platform,
+                        third_party_log_id=None,
+                        user_id=user_id,
+                        contact_id=contact_id,
+                    )
+                )
+                await session.flush()
+                if await self._conflicts(session, reservation):
+                    raise DuplicateLog(session_id)
+        except (IntegrityError, DuplicateLog):
+            return None
+        return reservation
+
+    async def _serialize(self, session: AsyncSession, session_id: str) -> None:
+        """Make reservations for one session take turns.
+
+        SQLite needs nothing: the first statement of the transaction is a write, which takes the
+        single database write lock (waiting on ``busy_timeout``) with an up-to-date snapshot.
+        """
+        if self._db.engine.dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(session_id)}
+            )
+
+    async def _sweep_stale(self, session: AsyncSession, session_id: str) -> None:
+        cutoff = utcnow() - STALE_RESERVATION
+        result = await session.execute(
+            delete(CallLogRow).where(
+                CallLogRow.session_id == session_id,
+                CallLogRow.third_party_log_id.is_(None),
+                CallLogRow.created_at < cutoff,
+            )
+        )
+        if getattr(result, "rowcount", 0):
+            logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
+
+    async def _conflicts(self, session: AsyncSession, mine: Reservation) -> bool:
+        """Does another row of the session (pending or not) already stand for this identity?"""
+        rows = (
+            await session.scalars(
+                select(CallLogRow)
+                .where(CallLogRow.session_id == mine.session_id)
+                .order_by(CallLogRow.hashed_extension_id, CallLogRow.extension_number)
+            )
+        ).all()
+        others = [
+            r
+            for r in rows
+            if (r.id, r.extension_number, r.hashed_extension_id)
+            != (mine.id, mine.identity.extension_number, mine.identity.hashed_extension_id)
+        ]
+        return select_link(others, mine.identity) is not None
+
+    async def complete(
+        self,
+        reservation: Reservation,
+        *,
+        third_party_log_id: str,
+        row_id: str,
+        session_id: str,
+        contact_id: str | None,
+    ) -> None:
+        """Turn the reservation into the link row (ids may have been rewritten by plugins)."""
+        values = {
+            "id": row_id,
+            "session_id": session_id,
+            "third_party_log_id": third_party_log_id,
+            "contact_id": contact_id,
+            "updated_at": utcnow(),
+        }
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(CallLogRow)
+                .where(reservation.where(), CallLogRow.third_party_log_id.is_(None))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 1) == 0:
+                # Our reservation was swept as stale while the CRM was slow: store the row anyway,
+                # the CRM activity exists. A conflicting row makes this fail loudly.
+                logger.warning("reservation for session %s vanished; re-inserting", session_id)
+                session.add(
+                    CallLogRow(
+                        extension_number=reservation.identity.extension_number,
+                        hashed_extension_id=reservation.identity.hashed_extension_id,
+                        platform=reservation.platform,
+                        user_id=reservation.user_id,
+                        **values,
+                    )
+                )
+
+    async def release(self, reservation: Reservation) -> None:
+        """Drop a reservation whose CRM log was not created (never a completed row)."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(CallLogRow).where(
+                    reservation.where(), CallLogRow.third_party_log_id.is_(None)
+                )
+            )

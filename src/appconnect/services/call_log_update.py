@@ -1,0 +1,177 @@
+"""``PATCH /callLog``: update the CRM activity of a logged call (spec §3.4).
+
+For connectors whose body the framework composes, the update re-composes the CRM's *current*
+body (fetched with ``getCallLog``): only the sections the PATCH carries are replaced, so edits a
+user made in the CRM survive. The link row is never modified by an update; a row whose create is
+still in flight (``thirdPartyLogId`` NULL) is invisible, so such a PATCH answers "no log".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from appconnect.compose import UNSET, compose_call_log
+from appconnect.compose.call_log import COMPOSED_FORMATS
+from appconnect.compose.formatting import js_str
+from appconnect.connectors.registry import ConnectorView
+from appconnect.connectors.results import to_wire
+from appconnect.runtime import Runtime
+from appconnect.security.hashing import MISSING
+from appconnect.services.call_log_store import CallLogLink, identity_from_body
+from appconnect.services.call_logs import (
+    Caller,
+    dispatch_async_plugins,
+    get_call_log,
+    hashed_account_id,
+    link_store,
+    log_format,
+    obj,
+    pick,
+    ring_sense,
+    run_sync_plugins,
+    user_with_token,
+)
+from appconnect.services.credentials import AuthContext, authenticate
+from appconnect.services.errors import (
+    DB_FAILURE_MESSAGE,
+    SESSION_REVOKED,
+    api_error_result,
+    failure,
+)
+
+logger = logging.getLogger("appconnect.call_logs")
+
+_CALL_FIELDS = ("startTime", "duration", "result", "direction", "from", "to")
+
+
+async def update_call_log(rt: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """The update flow; ``{"successful": false}`` when no log or no user is found."""
+    identity = identity_from_body(body, rt.hash_key)  # computed before plugins run
+    session_id = body.get("sessionId")
+    try:
+        link = None
+        if session_id is not None and session_id != "":
+            link = await link_store(rt).find(js_str(session_id), identity)
+        user = await user_with_token(rt, caller.user_id) if link is not None else None
+    except SQLAlchemyError:
+        logger.exception("call-log update look-up failed for session %s", session_id)
+        return failure(DB_FAILURE_MESSAGE)
+    if link is None or user is None:
+        return {"successful": False}
+    try:
+        view = rt.registry.get_connector(caller.platform)
+        auth = await authenticate(rt, view, user)
+        if auth is None:
+            return SESSION_REVOKED
+        return await _update(rt, caller, body, link, view, auth)
+    except Exception as exc:
+        return api_error_result(exc, caller.platform, "updateCallLog")
+
+
+async def _update(
+    rt: Runtime,
+    caller: Caller,
+    body: dict[str, Any],
+    link: CallLogLink,
+    view: ConnectorView,
+    auth: AuthContext,
+) -> dict[str, Any]:
+    body = await run_sync_plugins(rt, user=auth.user, body=body, operation="updateCallLog")
+    composed, existing_details = await _recompose(rt, caller, view, auth, link, body)
+    result = obj(
+        to_wire(
+            await view.call(
+                "updateCallLog",
+                user=auth.user,
+                existing_call_log=link.to_wire(),
+                auth_header=auth.auth_header,
+                recording_link=body.get("recordingLink"),
+                recording_download_link=body.get("recordingDownloadLink"),
+                voicemail_link=body.get("voicemailLink"),
+                voicemail_message_id=body.get("voicemailMessageId"),
+                subject=body.get("subject"),
+                note=body.get("note"),
+                start_time=body.get("startTime"),
+                duration=body.get("duration"),
+                result=body.get("result"),
+                ai_note=body.get("aiNote"),
+                transcript=body.get("transcript"),
+                legs=body.get("legs") or [],
+                additional_submission=body.get("additionalSubmission"),
+                composed_log_details=composed,
+                existing_call_log_details=existing_details,
+                hashed_account_id=hashed_account_id(rt, caller, body.get("accountId", MISSING)),
+                is_from_sscl=caller.is_from_sscl,
+                proxy_config=auth.proxy_config,
+                **ring_sense(body),
+            )
+        )
+    )
+    try:
+        await dispatch_async_plugins(
+            rt, user=auth.user, operation="updateCallLog", body=body, link=link
+        )
+    except Exception:  # plugins never fail the logging request
+        logger.exception("dispatching asynchronous call plugins failed")
+    return {
+        "successful": True,
+        "logId": link.third_party_log_id,
+        **pick(result, "updatedNote", "returnMessage"),
+    }
+
+
+async def _existing(
+    view: ConnectorView, auth: AuthContext, link: CallLogLink
+) -> tuple[str, Any]:
+    """(current CRM body, ``fullLogResponse``); a failed fetch reads as an empty body."""
+    if not view.has("getCallLog"):
+        return "", None
+    try:
+        info = obj((await get_call_log(view, auth, link)).get("callLogInfo"))
+    except Exception:
+        logger.warning("getCallLog before update failed; composing from \"\"", exc_info=True)
+        return "", None
+    body = info.get("fullBody") or info.get("note") or ""
+    return (body if isinstance(body, str) else js_str(body)), info.get("fullLogResponse")
+
+
+async def _recompose(
+    rt: Runtime,
+    caller: Caller,
+    view: ConnectorView,
+    auth: AuthContext,
+    link: CallLogLink,
+    body: Mapping[str, Any],
+) -> tuple[str, Any]:
+    """(``composedLogDetails``, ``existingCallLogDetails``) for the update."""
+    fmt = await log_format(view, caller.platform, auth.proxy_config)
+    if fmt not in COMPOSED_FORMATS:
+        return "", None
+    existing_body, details = await _existing(view, auth, link)
+    call_log = {
+        "sessionId": link.session_id,
+        **{k: body[k] for k in _CALL_FIELDS if k in body},
+        "legs": body.get("legs") or [],
+    }
+    composed = compose_call_log(
+        log_format=fmt,
+        existing_body=existing_body,
+        call_log=call_log,
+        contact_info=None,
+        user=auth.user,
+        note=body.get("note"),
+        ai_note=body.get("aiNote"),
+        transcript=body.get("transcript"),
+        recording_link=body.get("recordingLink"),
+        voicemail_link=body.get("voicemailLink"),
+        subject=body.get("subject"),
+        start_time=body.get("startTime"),
+        duration=body.get("duration", UNSET),
+        result=body.get("result"),
+        **ring_sense(body),
+    )
+    return composed, details
