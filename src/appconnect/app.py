@@ -72,8 +72,12 @@ class AppConnect:
     async def _start(self) -> Runtime:
         settings = self.settings
         db = Database(settings.database_url)
-        if not settings.disable_sync_db_table:
-            await db.migrate()
+        try:
+            if not settings.disable_sync_db_table:
+                await db.migrate()
+        except BaseException:
+            await db.dispose()
+            raise
         secret = settings.app_server_secret_key or ""
         box = SecretBox(secret)
         http = HttpClients(

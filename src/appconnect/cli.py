@@ -61,18 +61,26 @@ def _is_factory(obj: Any) -> bool:
     return len(params) == 0
 
 
-def _migrate_once() -> None:
-    from appconnect.settings import Settings
+def _migrate(url: str) -> None:
     from appconnect.store.db import Database
 
     async def run() -> None:
-        db = Database(Settings().database_url)
+        db = Database(url)
         try:
             await db.migrate()
         finally:
             await db.dispose()
 
     asyncio.run(run())
+
+
+def _settings_of(obj: Any, factory: bool) -> Any:
+    """The resolved settings of the app a target names (building it if it is a factory)."""
+    from appconnect.settings import Settings
+
+    app_obj = obj() if factory else obj
+    core = getattr(getattr(app_obj, "state", None), "appconnect", None)
+    return core.settings if core is not None else Settings().resolved()
 
 
 def _version(value: bool) -> None:
@@ -111,14 +119,16 @@ def serve(
     import uvicorn
 
     import_string = target or DEMO_TARGET
-    factory = target is None or _is_factory(_load(import_string))
+    obj = _load(import_string)
+    factory = _is_factory(obj)
     if workers > 1 or reload:
-        # Workers must not race each other through the schema migration: run it here, once.
-        from appconnect.settings import Settings
-
-        if not Settings().disable_sync_db_table:
-            _migrate_once()
+        # Done once here, not in every worker: generating development secrets (every worker must
+        # share them) and migrating the schema (workers must not race through it).
+        settings = _settings_of(obj, factory)
+        if not settings.disable_sync_db_table:
+            _migrate(settings.database_url)
             os.environ["DISABLE_SYNC_DB_TABLE"] = "true"
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     typer.echo(f"appconnect {__version__} serving {import_string} on http://{host}:{port}")
     uvicorn.run(
         import_string,
@@ -136,7 +146,9 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (DATABASE_URL), then exit."""
-    _migrate_once()
+    from appconnect.settings import Settings
+
+    _migrate(Settings().database_url)
     typer.echo("database is up to date")
 
 

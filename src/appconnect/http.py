@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+from collections import OrderedDict
 from typing import Any
 
 import httpx2
@@ -57,7 +58,9 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
     def limit(self, origin: str, per_second: float | None) -> None:
         """Allow at most ``per_second`` requests per second to ``origin`` (``None``: no limit)."""
         if per_second and per_second > 0:
-            self._limiters[origin] = AsyncLimiter(per_second, 1.0)
+            limiter = self._limiters.get(origin)
+            if limiter is None or limiter.max_rate != per_second:
+                self._limiters[origin] = AsyncLimiter(per_second, 1.0)
         else:
             self._limiters.pop(origin, None)
 
@@ -83,13 +86,15 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
         retrying = AsyncRetrying(
             retry=retry_if_result(throttled),
             stop=stop_after_attempt(self._read_retries + 1),
-            wait=lambda state: retry_after_seconds(state.outcome.result(), cap=self._max_wait)
-            if state.outcome is not None and not state.outcome.failed
-            else 0.0,
+            wait=lambda state: (
+                retry_after_seconds(state.outcome.result(), cap=self._max_wait)
+                if state.outcome is not None and not state.outcome.failed
+                else 0.0
+            ),
             before_sleep=discard,
-            retry_error_callback=lambda state: state.outcome.result()
-            if state.outcome is not None
-            else None,
+            retry_error_callback=lambda state: (
+                state.outcome.result() if state.outcome is not None else None
+            ),
             reraise=True,
         )
         response: httpx2.Response = await retrying(self._send, request)
@@ -111,6 +116,7 @@ class HttpClients:
         timeout: float = 30.0,
         transport: httpx2.AsyncBaseTransport | None = None,
         max_connections: int = 200,
+        max_clients: int = 1024,
         rate_limit: float | None = None,
         read_retries: int = 2,
     ) -> None:
@@ -122,7 +128,10 @@ class HttpClients:
             )
         )
         self.transport = PoliteTransport(inner, read_retries=read_retries)
-        self._clients: dict[tuple[str, float], httpx2.AsyncClient] = {}
+        # Clients are cheap views over the shared transport; keep the most recently used few
+        # so per-tenant CRM hosts cannot grow this without bound. Evicted ones need no closing.
+        self._clients: OrderedDict[tuple[str, float], httpx2.AsyncClient] = OrderedDict()
+        self._max_clients = max_clients
 
     def client(
         self,
@@ -135,7 +144,9 @@ class HttpClients:
         effective = timeout if timeout is not None else self._timeout
         key = (base_url or "", effective)
         client = self._clients.get(key)
-        if client is None:
+        if client is not None:
+            self._clients.move_to_end(key)
+        else:
             client = httpx2.AsyncClient(
                 base_url=base_url or "",
                 timeout=effective,
@@ -143,13 +154,15 @@ class HttpClients:
                 headers={VERSION_HEADER: __version__},
             )
             self._clients[key] = client
+            if len(self._clients) > self._max_clients:
+                self._clients.popitem(last=False)
             rate = rate_limit if rate_limit is not None else self._default_rate
             if base_url and rate:
                 self.transport.limit(_origin(base_url), rate)
         return client
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
+        clients, self._clients = list(self._clients.values()), OrderedDict()
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
         await self.transport.aclose()
 

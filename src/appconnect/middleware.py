@@ -61,7 +61,9 @@ class AppConnectMiddleware:
         try:
             runtime = await self.core.ready()
         except Exception as exc:  # start-up failed: the reference's 503 gate
-            body = orjson.dumps({"error": "Service unavailable", "detail": str(exc)})
+            # Production hides the message (it may name hosts or paths); development shows it.
+            detail = type(exc).__name__ if self.core.settings.is_prod else str(exc)
+            body = orjson.dumps({"error": "Service unavailable", "detail": detail})
             await send(
                 {
                     "type": "http.response.start",

@@ -93,11 +93,15 @@ class Settings(BaseSettings):
             logger.warning("APP_SERVER_SECRET_KEY is shorter than 32 characters; use a longer one")
         if self.app_server_secret_key and self.hash_key:
             return self
-        if self.is_prod and not self.app_server_secret_key:
-            raise ConfigurationError(
-                "APP_SERVER_SECRET_KEY is not set. A production server (IS_PROD=true) refuses to "
-                "start without it: it signs sessions and encrypts CRM credentials at rest."
-            )
+        if self.is_prod:
+            if not self.app_server_secret_key:
+                raise ConfigurationError(
+                    "APP_SERVER_SECRET_KEY is not set. A production server (IS_PROD=true) refuses "
+                    "to start without it: it signs sessions and encrypts CRM credentials at rest."
+                )
+            # No files in production: ids are hashed with the secret when HASH_KEY is unset.
+            logger.warning("HASH_KEY is not set; hashing ids with APP_SERVER_SECRET_KEY")
+            return self.model_copy(update={"hash_key": self.app_server_secret_key})
         generated = _load_or_create_dev_secrets(Path(self.secret_file))
         updates: dict[str, Any] = {}
         if not self.app_server_secret_key:
@@ -107,10 +111,23 @@ class Settings(BaseSettings):
             )
             updates["app_server_secret_key"] = generated["APP_SERVER_SECRET_KEY"]
         if not self.hash_key:
-            updates["hash_key"] = (
-                self.app_server_secret_key if self.is_prod else generated["HASH_KEY"]
-            )
+            updates["hash_key"] = generated["HASH_KEY"]
         return self.model_copy(update=updates)
+
+    @field_validator(
+        "is_prod",
+        "disable_sync_db_table",
+        "http_timeout",
+        "crm_rate_limit",
+        "contact_cache_ttl",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_default(cls, value: Any, info: Any) -> Any:
+        # ``IS_PROD=`` (set but empty) is common in .env files; treat it as unset.
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name].default
+        return value
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,0 +1,37 @@
+"""``POST /messageLog``: log SMS, MMS, voicemail, fax, group and shared-SMS conversations.
+
+The route only authenticates and parses; :mod:`appconnect.services.message_logs` does the work
+and already turns every failure into the reference's business reply.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from appconnect.api import responses as r
+from appconnect.api.body import BadBody, read_body
+from appconnect.api.session import runtime, session
+from appconnect.services.message_logs import log_messages
+
+router = APIRouter(tags=["message logs"])
+
+
+@router.post("/messageLog")
+async def create_message_log(request: Request) -> Response:
+    """Reply ``{successful, returnMessage, logIds}``; a revoked CRM session answers 401."""
+    s = session(request)
+    if not s.valid:
+        return r.text(r.NOAUTH, 400)
+    try:
+        body = await read_body(request)
+    except BadBody as exc:
+        return r.error(str(exc))
+    result = await log_messages(
+        runtime(request),
+        user_id=s.user_id,
+        platform=s.platform or "",
+        body=body,
+        account_header=request.headers.get("rc-account-id"),
+    )
+    return r.business(result, "successful", "returnMessage", "logIds")

@@ -1,0 +1,293 @@
+"""Links between RingCentral messages and CRM message logs, safe under concurrent requests.
+
+The reference checks "is there a link for this conversation-day?" and then creates the CRM log,
+so two concurrent requests for a new conversation-day both create one, and two requests carrying
+the same message both log it. Two primary keys close those gaps:
+
+* ``appconnectConversationLogs`` (PK ``conversationLogId``) is the *claim*: the request whose
+  INSERT succeeds creates the CRM log and records its id there; a request that loses the insert
+  waits for that id and then updates the log instead.
+* ``messageLogs`` (PK = message id) is inserted *before* the CRM call for that message (a
+  reservation) and removed if the call fails, so a message reaches the CRM once.
+
+``messageLogs`` rows keep the reference's shape (one per message, carrying ``conversationLogId``
+and ``thirdPartyLogId``), so a database adopted from a reference deployment (no claim rows) still
+resolves its conversation-days through them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from appconnect.runtime import Runtime
+from appconnect.store.models import ConversationLogRow, MessageLogRow, utcnow
+
+# How long a request waits for a concurrent request's CRM create before giving up.
+CLAIM_WAIT_SECONDS = 10.0
+# Poll interval while waiting: starts small (the CRM call is usually quick), grows to the cap.
+POLL_FIRST_SECONDS = 0.02
+POLL_MAX_SECONDS = 0.5
+# A claim without a CRM id older than this belongs to a request that died mid-create
+# (CRM calls time out long before); a waiter may take it over.
+MIN_STALE_CLAIM = timedelta(seconds=120)
+
+
+class LinkStoreError(Exception):
+    """A database failure; the flow answers "Database operation failed"."""
+
+
+class ClaimTimeout(RuntimeError):
+    """A concurrent request held the conversation's claim for too long."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Who and what a link row describes (the suffixed ids for group SMS)."""
+
+    conversation_log_id: str
+    conversation_id: str | None
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """The conversation-day already has a CRM log; ``record`` is the ``existingMessageLog``."""
+
+    record: dict[str, Any]
+
+    @property
+    def third_party_log_id(self) -> str:
+        return str(self.record["thirdPartyLogId"])
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """This request owns the conversation-day and must create its CRM log."""
+
+
+Resolution = Existing | Claimed
+
+
+def link_record(row: MessageLogRow) -> dict[str, Any]:
+    """A ``messageLogs`` row as connectors receive it (spec: connector-interface §2.8)."""
+    return {
+        "id": row.id,
+        "platform": row.platform,
+        "conversationId": row.conversation_id,
+        "conversationLogId": row.conversation_log_id,
+        "thirdPartyLogId": row.third_party_log_id,
+        "userId": row.user_id,
+    }
+
+
+class MessageLinks:
+    """The ``messageLogs`` / claim operations of one request; DB errors become LinkStoreError."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._db = rt.db
+        self._stale_after = max(MIN_STALE_CLAIM, timedelta(seconds=4 * rt.settings.http_timeout))
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._db.transaction() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise LinkStoreError(str(exc)) from exc
+
+    def _insert(self, table: Any) -> Any:
+        return (sqlite_insert if self._db.is_sqlite else pg_insert)(table)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are linked to a CRM log already.
+
+        A message whose create is still in flight (reserved, no CRM id yet) is not counted: if
+        that create fails, this request may log it, still oldest first. The reservation insert
+        keeps it from being logged twice either way.
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return set()
+        async with self._tx() as session:
+            found = await session.scalars(
+                select(MessageLogRow.id).where(
+                    MessageLogRow.id.in_(wanted), MessageLogRow.third_party_log_id.is_not(None)
+                )
+            )
+            return set(found.all())
+
+    async def reserve_message(
+        self, message_id: str, conv: Conversation, third_party_log_id: str | None
+    ) -> bool:
+        """Insert the message's row before its CRM call; ``False`` if another request has it."""
+        stmt = (
+            self._insert(MessageLogRow)
+            .values(
+                id=message_id,
+                platform=conv.platform,
+                conversation_id=conv.conversation_id,
+                conversation_log_id=conv.conversation_log_id,
+                third_party_log_id=third_party_log_id,
+                user_id=conv.user_id,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        async with self._tx() as session:
+            result = await session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def release_message(self, message_id: str) -> None:
+        """Drop a reservation whose CRM call failed, so a later request can log the message."""
+        async with self._tx() as session:
+            await session.execute(delete(MessageLogRow).where(MessageLogRow.id == message_id))
+
+    # -- conversations ----------------------------------------------------------------------
+
+    async def _linked_row(self, conversation_log_id: str) -> dict[str, Any] | None:
+        """The earliest ``messageLogs`` row of the conversation-day that carries a CRM id."""
+        async with self._tx() as session:
+            row = await session.scalar(
+                select(MessageLogRow)
+                .where(
+                    MessageLogRow.conversation_log_id == conversation_log_id,
+                    MessageLogRow.third_party_log_id.is_not(None),
+                )
+                .order_by(MessageLogRow.created_at, MessageLogRow.id)
+                .limit(1)
+            )
+            return link_record(row) if row is not None else None
+
+    async def _claim_row(self, conversation_log_id: str) -> ConversationLogRow | None:
+        async with self._tx() as session:
+            return await session.get(ConversationLogRow, conversation_log_id)
+
+    async def _insert_claim(self, conv: Conversation) -> bool:
+        stmt = (
+            self._insert(ConversationLogRow)
+            .values(
+                conversation_log_id=conv.conversation_log_id,
+                platform=conv.platform,
+                third_party_log_id=None,
+                user_id=conv.user_id,
+            )
+            .on_conflict_do_nothing(index_elements=["conversationLogId"])
+        )
+        async with self._tx() as session:
+            result = await session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def _take_over_stale(self, conv: Conversation) -> bool:
+        """Claim a pending row whose owner evidently died (compare-and-set on its age)."""
+        cutoff = utcnow() - self._stale_after
+        async with self._tx() as session:
+            result = await session.execute(
+                update(ConversationLogRow)
+                .where(
+                    ConversationLogRow.conversation_log_id == conv.conversation_log_id,
+                    ConversationLogRow.third_party_log_id.is_(None),
+                    ConversationLogRow.updated_at < cutoff,
+                )
+                .values(user_id=conv.user_id, updated_at=utcnow())
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    def _from_claim(self, claim: ConversationLogRow, conv: Conversation) -> dict[str, Any]:
+        # Only reached when no messageLogs row carries the id (e.g. it was deleted).
+        return {
+            "id": conv.conversation_log_id,
+            "platform": claim.platform,
+            "conversationId": conv.conversation_id,
+            "conversationLogId": conv.conversation_log_id,
+            "thirdPartyLogId": claim.third_party_log_id,
+            "userId": claim.user_id,
+        }
+
+    async def resolve(self, conv: Conversation) -> Resolution:
+        """Find the conversation-day's CRM log, or claim the right to create it.
+
+        Waits (bounded by :data:`CLAIM_WAIT_SECONDS`) while another request is creating it; if
+        that request gives up (its claim disappears), this one tries to claim in its place.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLAIM_WAIT_SECONDS
+        delay = POLL_FIRST_SECONDS
+        while True:
+            record = await self._linked_row(conv.conversation_log_id)
+            if record is not None:
+                return Existing(record)
+            claim = await self._claim_row(conv.conversation_log_id)
+            if claim is None:
+                if await self._insert_claim(conv):
+                    return Claimed()
+                continue  # lost the insert: look again (the winner's row is there now)
+            if claim.third_party_log_id:
+                return Existing(self._from_claim(claim, conv))
+            if await self._take_over_stale(conv):
+                return Claimed()
+            if loop.time() >= deadline:
+                raise ClaimTimeout(
+                    f"message log for {conv.conversation_log_id} is still being created"
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, POLL_MAX_SECONDS)
+
+    async def complete_claim(
+        self,
+        conv: Conversation,
+        third_party_log_id: str,
+        message_id: str | None = None,
+        *,
+        shared_row: bool = False,
+    ) -> None:
+        """Record the created CRM id on the claim and on the message's reservation, atomically.
+
+        ``shared_row``: a shared-SMS thread is one ``messageLogs`` row keyed by its
+        ``conversationLogId``, inserted here rather than reserved beforehand.
+        """
+        async with self._tx() as session:
+            await session.execute(
+                update(ConversationLogRow)
+                .where(ConversationLogRow.conversation_log_id == conv.conversation_log_id)
+                .values(third_party_log_id=third_party_log_id)
+            )
+            if message_id is not None:
+                await session.execute(
+                    update(MessageLogRow)
+                    .where(MessageLogRow.id == message_id)
+                    .values(third_party_log_id=third_party_log_id)
+                )
+            if shared_row:
+                session.add(
+                    MessageLogRow(
+                        id=conv.conversation_log_id,
+                        platform=conv.platform,
+                        conversation_id=conv.conversation_id,
+                        conversation_log_id=conv.conversation_log_id,
+                        third_party_log_id=third_party_log_id,
+                        user_id=conv.user_id,
+                    )
+                )
+
+    async def abandon_claim(self, conv: Conversation) -> None:
+        """Give the claim back after a failed create, so a retry (or a waiter) can create."""
+        async with self._tx() as session:
+            await session.execute(
+                delete(ConversationLogRow).where(
+                    ConversationLogRow.conversation_log_id == conv.conversation_log_id,
+                    ConversationLogRow.third_party_log_id.is_(None),
+                )
+            )

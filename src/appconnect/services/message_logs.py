@@ -1,0 +1,419 @@
+"""Message logging (``POST /messageLog``): SMS, MMS, voicemail, fax, group and shared SMS.
+
+The first not-yet-logged message of a conversation-day (``conversationLogId``) creates a CRM log,
+every later one updates it, oldest first. The reference decides "create or update" with an
+unguarded read, so concurrent requests (the client retries, several tabs, auto-logging) create
+duplicate CRM logs; here the decision goes through :mod:`appconnect.services.message_links`, whose
+primary-key claims make it exactly-once. Spec: http-contact-logging §4, connector-interface §9.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from appconnect.compose import compose_shared_sms
+from appconnect.connectors.registry import ConnectorView
+from appconnect.connectors.results import to_wire
+from appconnect.runtime import Runtime
+from appconnect.security.hashing import MISSING, hash_id, js_string
+from appconnect.services.contact_cache import get_cached_contacts
+from appconnect.services.credentials import AuthContext, authenticate
+from appconnect.services.errors import (
+    DB_FAILURE_MESSAGE,
+    SESSION_REVOKED,
+    api_error_result,
+    failure,
+)
+from appconnect.services.message_links import (
+    Conversation,
+    Existing,
+    LinkStoreError,
+    MessageLinks,
+)
+from appconnect.services.message_media import MessageMedia, derive_media
+from appconnect.store.users import User
+
+OPERATION = "createMessageLog"
+NO_MESSAGE = "No message to log."
+CONTACT_NOT_FOUND = "Contact not found"
+
+_OMIT: Any = object()  # a connector result without returnMessage: the key is left out (undefined)
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript truthiness (empty containers are truthy, 0/NaN/"" are not)."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, int | float):
+        return not (value == 0 or math.isnan(value))
+    return value != ""
+
+
+def _js(value: Any) -> str:
+    """A value as a template string renders it (``None`` stands for an absent value)."""
+    return js_string(MISSING if value is None else value)
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be an object")
+    return value
+
+
+def _name_of(value: Any) -> Any:
+    return value.get("name") if isinstance(value, Mapping) else None
+
+
+async def apply_message_plugins(
+    rt: Runtime, user: User, body: dict[str, Any], messages: list[Any]
+) -> dict[str, Any]:
+    """Seam for SMS/fax logging plugins (http-contact-logging §3.8); a no-op for now.
+
+    The plugin stage will run installed plugins whose ``supportedLogTypes`` cover the submitted
+    message types: a synchronous plugin's response replaces the body (later steps read
+    ``logInfo``, ``messages``, ``contactId``, ``contactName`` from it), an asynchronous one is
+    notified. Returning ``body`` unchanged is exactly "no plugin installed".
+    """
+    del rt, user, messages
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class _Captured:
+    """What step 6 captures before plugins run; plugins cannot change these."""
+
+    contact_info: dict[str, Any]
+    additional_submission: Any
+    is_group: bool
+    assignee_name: Any
+    owner_name: Any
+
+
+@dataclass
+class _Flow:
+    """One request's connector context and accumulated reply."""
+
+    rt: Runtime
+    view: ConnectorView
+    platform: str
+    auth: AuthContext
+    captured: _Captured
+    account_header: str | None
+    account_id: Any
+    links: MessageLinks
+    return_message: Any = None
+    log_ids: list[str] = field(default_factory=list)
+
+    @property
+    def hashed_account_id(self) -> str:
+        if self.account_header:
+            return self.account_header
+        account_id = MISSING if self.account_id is None else self.account_id
+        return hash_id(account_id, self.rt.hash_key)
+
+    def common(self) -> dict[str, Any]:
+        """Arguments every message-log connector call receives."""
+        return {
+            "user": self.auth.user,
+            "contact_info": self.captured.contact_info,
+            "auth_header": self.auth.auth_header,
+            "additional_submission": self.captured.additional_submission,
+            "proxy_config": self.auth.proxy_config,
+        }
+
+    async def call(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        """Call a connector interface; its result must be an object (it becomes the reply's)."""
+        result = to_wire(await self.view.call(name, **self.common(), **kwargs))
+        if not isinstance(result, dict):
+            raise TypeError(f"{name} must return an object")
+        self.return_message = result.get("returnMessage", _OMIT)
+        return result
+
+    def reply(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"successful": True, "logIds": self.log_ids}
+        if self.return_message is not _OMIT:
+            out["returnMessage"] = self.return_message
+        return out
+
+
+async def log_messages(
+    rt: Runtime,
+    *,
+    user_id: str | None,
+    platform: str,
+    body: dict[str, Any],
+    account_header: str | None = None,
+) -> dict[str, Any]:
+    """The ``POST /messageLog`` flow; every failure becomes the reference's business reply."""
+    try:
+        return await _log_messages(rt, user_id, platform, body, account_header)
+    except (LinkStoreError, SQLAlchemyError):
+        return failure(DB_FAILURE_MESSAGE)
+    except Exception as exc:  # the reference reports every exception under createMessageLog
+        return api_error_result(exc, platform, OPERATION)
+
+
+async def _log_messages(
+    rt: Runtime,
+    user_id: str | None,
+    platform: str,
+    body: dict[str, Any],
+    account_header: str | None,
+) -> dict[str, Any]:
+    log_info = _mapping(body.get("logInfo"), "logInfo")
+    messages = log_info.get("messages")
+    if not isinstance(messages, list):
+        raise TypeError("logInfo.messages must be a list")
+    if not messages:
+        return failure(NO_MESSAGE, 3000)
+    correspondents = log_info.get("correspondents")
+    if not isinstance(correspondents, list) or not correspondents:
+        raise TypeError("logInfo.correspondents must be a non-empty list")
+    contact_number = _mapping(correspondents[0], "correspondent").get("phoneNumber")
+
+    user = await rt.users.get(user_id)
+    if user is None or not user.access_token:
+        return failure(CONTACT_NOT_FOUND)
+    view = rt.registry.get_connector(platform)
+    auth = await authenticate(rt, view, user)
+    if auth is None:
+        return dict(SESSION_REVOKED)
+    if not _truthy(body.get("contactId")):
+        return failure(f"Contact not found for number {_js(contact_number)}")
+
+    captured = _capture(body, log_info, contact_number, len(correspondents) > 1)
+    account_id = log_info.get("accountId")  # hashed as submitted, like the reference's route
+    body = await apply_message_plugins(rt, auth.user, body, messages)
+    log_info = _mapping(body.get("logInfo"), "logInfo")
+    flow = _Flow(rt, view, platform, auth, captured, account_header, account_id, MessageLinks(rt))
+    if _truthy(captured.owner_name):
+        await _log_shared(flow, body, log_info)
+    else:
+        await _log_each(flow, body, log_info)
+    return flow.reply()
+
+
+def _capture(
+    body: Mapping[str, Any], log_info: Mapping[str, Any], contact_number: Any, is_group: bool
+) -> _Captured:
+    contact_type = body.get("contactType")
+    contact_name = body.get("contactName")
+    return _Captured(
+        contact_info={
+            "id": body.get("contactId"),
+            "phoneNumber": contact_number,
+            "type": "" if contact_type is None else contact_type,
+            "name": "" if contact_name is None else contact_name,
+        },
+        additional_submission=body.get("additionalSubmission"),
+        is_group=is_group,
+        assignee_name=_name_of(log_info.get("assignee")),
+        owner_name=_name_of(log_info.get("owner")),
+    )
+
+
+def _conversation(flow: _Flow, log_info: Mapping[str, Any], suffix: str) -> Conversation:
+    log_id = log_info.get("conversationLogId")
+    if log_id is None or log_id == "":
+        raise ValueError("logInfo.conversationLogId is required")
+    conversation_id = log_info.get("conversationId")
+    if conversation_id is not None or suffix:
+        conversation_id = _js(conversation_id) + suffix
+    return Conversation(
+        conversation_log_id=_js(log_id) + suffix,
+        conversation_id=conversation_id,
+        platform=flow.platform,
+        user_id=flow.auth.user.id,
+    )
+
+
+# -- shared SMS (one CRM log per shared thread, body regenerated on every call) -------------------
+
+
+async def _log_shared(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str, Any]) -> None:
+    log_format = await flow.view.call_positional(
+        "getLogFormatType", flow.platform, flow.auth.proxy_config
+    )
+    content = compose_shared_sms(
+        log_format=log_format if isinstance(log_format, str) else "",
+        conversation=log_info,
+        contact_name=flow.captured.contact_info["name"],
+        timezone_offset=flow.auth.user.timezone_offset,
+    )
+    conv = _conversation(flow, log_info, "")
+    resolution = await flow.links.resolve(conv)
+    if isinstance(resolution, Existing):
+        await flow.call(
+            "updateMessageLog",
+            shared_sms_log_content=content,
+            existing_message_log=resolution.record,
+        )
+        return
+
+    async def create() -> str | None:
+        result = await flow.call(
+            "createMessageLog",
+            shared_sms_log_content=content,
+            hashed_account_id=flow.hashed_account_id,
+        )
+        return _log_id(result)
+
+    log_id = await _create_under_claim(flow.links, conv, None, create)
+    if log_id is not None:
+        flow.log_ids.append(conv.conversation_log_id)
+
+
+# -- normal messages (one CRM log per conversation-day, one link row per message) ----------------
+
+
+@dataclass
+class _Normal:
+    flow: _Flow
+    conv: Conversation
+    correspondents: list[Any]
+    rc_access_token: Any
+    existing: Existing | None = None
+
+
+async def _log_each(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str, Any]) -> None:
+    messages = log_info.get("messages")
+    if not isinstance(messages, list):
+        raise TypeError("logInfo.messages must be a list")
+    contact_id = body.get("contactId")
+    suffix = f"-{_js(contact_id)}" if flow.captured.is_group else ""
+    ids = [_js(_mapping(m, "message").get("id")) + suffix for m in messages]
+    known = await flow.links.known_ids(ids)
+    state = _Normal(
+        flow,
+        _conversation(flow, log_info, suffix),
+        await _group_correspondents(flow, body, log_info) if flow.captured.is_group else [],
+        log_info.get("rcAccessToken"),
+    )
+    # The client sends newest first; the CRM log should read oldest first.
+    for message, message_id in reversed(list(zip(messages, ids, strict=True))):
+        if message_id in known:
+            continue
+        known.add(message_id)  # a message repeated within one submission is logged once
+        media = derive_media(message, state.rc_access_token)
+        await _log_one(state, message, message_id, media)
+
+
+async def _group_correspondents(
+    flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str, Any]
+) -> list[Any]:
+    """Cached match lists of the other participants (skipping ones named like the contact)."""
+    found: list[Any] = []
+    for correspondent in log_info.get("correspondents") or []:
+        number = _js(_mapping(correspondent, "correspondent").get("phoneNumber"))
+        cached = await get_cached_contacts(
+            flow.rt, flow.auth.user.rc_account_id, flow.platform, number
+        )
+        if cached and _name_of(cached[0]) != body.get("contactName"):
+            found.append(cached)
+    return found
+
+
+async def _log_one(
+    state: _Normal, message: Any, message_id: str, media: MessageMedia
+) -> None:
+    flow, conv, links = state.flow, state.conv, state.flow.links
+    resolution = state.existing or await links.resolve(conv)
+    if isinstance(resolution, Existing):
+        state.existing = resolution
+        if not await links.reserve_message(message_id, conv, resolution.third_party_log_id):
+            return  # another request is logging (or has logged) this message
+        try:
+            await flow.call(
+                "updateMessageLog",
+                assignee_name=flow.captured.assignee_name,
+                owner_name=flow.captured.owner_name,
+                existing_message_log=resolution.record,
+                message=message,
+                **media.for_update(),
+            )
+        except BaseException:
+            await _quietly(links.release_message(message_id))
+            raise
+        flow.log_ids.append(message_id)
+        return
+    if not await links.reserve_message(message_id, conv, None):
+        await links.abandon_claim(conv)
+        return
+
+    async def create() -> str | None:
+        result = await flow.call(
+            "createMessageLog",
+            correspondents=state.correspondents,
+            assignee_name=flow.captured.assignee_name,
+            owner_name=flow.captured.owner_name,
+            message=message,
+            hashed_account_id=flow.hashed_account_id,
+            **media.for_create(),
+        )
+        return _log_id(result)
+
+    log_id = await _create_under_claim(links, conv, message_id, create)
+    if log_id is not None:
+        flow.log_ids.append(message_id)
+        state.existing = Existing(
+            {
+                "id": message_id,
+                "platform": conv.platform,
+                "conversationId": conv.conversation_id,
+                "conversationLogId": conv.conversation_log_id,
+                "thirdPartyLogId": log_id,
+                "userId": conv.user_id,
+            }
+        )
+
+
+# -- claim bookkeeping ----------------------------------------------------------------------------
+
+
+def _log_id(result: Mapping[str, Any]) -> str | None:
+    value = result.get("logId")
+    return js_string(value) if _truthy(value) else None
+
+
+async def _create_under_claim(
+    links: MessageLinks,
+    conv: Conversation,
+    message_id: str | None,
+    create: Callable[[], Awaitable[str | None]],
+) -> str | None:
+    """Create the CRM log while holding the claim; on any failure hand the claim back.
+
+    ``message_id`` is the reserved message row to complete (``None`` for a shared thread, whose
+    single row is inserted on success).
+    """
+    try:
+        log_id = await create()
+        if log_id is not None:
+            await links.complete_claim(conv, log_id, message_id, shared_row=message_id is None)
+            return log_id
+    except BaseException:
+        await _quietly(_release(links, conv, message_id))
+        raise
+    await _release(links, conv, message_id)
+    return None
+
+
+async def _release(links: MessageLinks, conv: Conversation, message_id: str | None) -> None:
+    # The message first: a waiter that takes over the claim should find the message free.
+    if message_id is not None:
+        await links.release_message(message_id)
+    await links.abandon_claim(conv)
+
+
+async def _quietly(cleanup: Awaitable[None]) -> None:
+    """Run clean-up after a failure (even a cancellation) without masking the original error."""
+    try:
+        await asyncio.shield(cleanup)
+    except (Exception, asyncio.CancelledError):
+        pass
