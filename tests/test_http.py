@@ -9,7 +9,9 @@ import httpx2
 from appconnect.http import HttpClients, retry_after_seconds
 
 
-def throttling_transport(log: list[str], throttle_times: int, retry_after: str = "1") -> httpx2.MockTransport:
+def throttling_transport(
+    log: list[str], throttle_times: int, retry_after: str = "1"
+) -> httpx2.MockTransport:
     def handler(request: httpx2.Request) -> httpx2.Response:
         log.append(request.method)
         if len(log) <= throttle_times:
@@ -42,11 +44,15 @@ async def test_create_is_never_retried() -> None:
 
 async def test_retries_are_bounded_and_long_waits_are_not_taken() -> None:
     log: list[str] = []
-    clients = HttpClients(transport=throttling_transport(log, throttle_times=10, retry_after="0"), read_retries=2)
+    clients = HttpClients(
+        transport=throttling_transport(log, throttle_times=10, retry_after="0"), read_retries=2
+    )
     response = await clients.client("https://crm.example").get("/contacts")
     assert response.status_code == 429 and log == ["GET"] * 3
     log.clear()
-    patient = HttpClients(transport=throttling_transport(log, throttle_times=10, retry_after="3600"))
+    patient = HttpClients(
+        transport=throttling_transport(log, throttle_times=10, retry_after="3600")
+    )
     response = await patient.client("https://crm.example").get("/contacts")
     assert response.status_code == 429 and log == ["GET"]  # an hour is not worth waiting for
     await clients.aclose()
