@@ -1,0 +1,87 @@
+"""Schema migrations: fresh databases, repeated start-ups, and adopting a reference database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from appconnect import ConnectorRegistry, ManifestError, create_app
+from appconnect.security import SecretBox
+from appconnect.settings import Settings
+from appconnect.store.db import Database
+from appconnect.store.users import UserStore
+
+REFERENCE_TABLES = {"users", "callLogs", "messageLogs", "adminConfigs", "accountData", "caches",
+                    "callDownLists", "noteCache"}  # fmt: skip
+
+
+def _tables(sync_conn: Any) -> set[str]:
+    return set(inspect(sync_conn).get_table_names())
+
+
+async def test_migration_creates_every_table_and_is_repeatable(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        await db.migrate()  # a second start-up finds the schema at head and changes nothing
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(_tables)
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("users")}
+            )
+        assert REFERENCE_TABLES <= tables
+        assert {"appconnectConversationLogs", "alembic_version"} <= tables
+        expected = {"accessToken", "refreshToken", "tokenExpiry", "platformAdditionalInfo",
+                    "hashedRcExtensionId", "userSettings", "createdAt", "updatedAt"}  # fmt: skip
+        assert expected <= columns
+    finally:
+        await db.dispose()
+
+
+async def test_a_reference_database_is_adopted_and_its_plaintext_tokens_read(
+    settings: Settings,
+) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.engine.begin() as conn:
+            # The reference's users table, as its ORM created it, with a plaintext token.
+            await conn.execute(text(
+                'CREATE TABLE users (id VARCHAR(255) PRIMARY KEY, "rcAccountId" VARCHAR(255), '
+                'hostname VARCHAR(255), "timezoneName" VARCHAR(255), '
+                '"timezoneOffset" VARCHAR(255), '
+                'platform VARCHAR(255), "accessToken" VARCHAR(2000), "refreshToken" VARCHAR(2000), '
+                '"tokenExpiry" TIMESTAMP WITH TIME ZONE, "platformAdditionalInfo" JSON, '
+                '"hashedRcExtensionId" VARCHAR(255), "userSettings" JSON, '
+                '"createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, '
+                '"updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL)'
+            ))  # fmt: skip
+            await conn.execute(text(
+                "INSERT INTO users (id, platform, \"accessToken\", \"platformAdditionalInfo\", "
+                "\"userSettings\", \"createdAt\", \"updatedAt\") VALUES ('u1-pipedrive', "
+                "'pipedrive', 'plain-token', '{\"proxyId\": null}', '{}', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            ))  # fmt: skip
+        await db.migrate()
+        users = UserStore(db, SecretBox("secret"))
+        user = await users.get("u1-pipedrive", "pipedrive")
+        assert user is not None and user.access_token == "plain-token"
+        await user.save()  # the next save encrypts it
+        async with db.engine.connect() as conn:
+            raw = (await conn.execute(text('SELECT "accessToken" FROM users'))).scalar_one()
+        assert raw.startswith("gcm1:")
+        assert (await users.get("u1-pipedrive")).access_token == "plain-token"  # type: ignore[union-attr]
+    finally:
+        await db.dispose()
+
+
+def test_a_broken_manifest_stops_start_up_naming_the_field(settings: Settings) -> None:
+    broken = {
+        "author": {"name": "x"},
+        "platforms": {
+            "acme": {"name": "acme", "auth": {"type": "oauth", "oauth": {"authUrl": "u"}}}
+        },
+    }
+    with pytest.raises(ManifestError, match=r"platforms\.acme\.auth\.oauth\.clientId"):
+        create_app(ConnectorRegistry(), settings=settings, manifest=broken)
