@@ -91,3 +91,32 @@ def test_secret_box_is_authenticated_and_reads_legacy_plaintext() -> None:
     assert box.encrypt(None) is None and box.encrypt("") == ""
     with pytest.raises(DecryptionError):
         SecretBox("another").decrypt(sealed)
+
+
+def test_cached_verification_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    signer = SessionSigner("secret")
+    now = time.time()
+    token = jwt.encode({"id": "u1", "exp": int(now) + 60}, "secret", algorithm="HS256")
+    assert signer.verify(token) is not None
+    assert signer.verify(token) is not None  # served from the cache
+    monkeypatch.setattr(time, "time", lambda: now + 120)
+    assert signer.verify(token) is None  # the cache re-checks exp
+    assert token not in signer._cache
+
+
+def test_not_before_is_honoured() -> None:
+    signer = SessionSigner("secret")
+    early = jwt.encode({"id": "u1", "nbf": int(time.time()) + 3600}, "secret", algorithm="HS256")
+    assert signer.verify(early) is None
+
+
+def test_verification_cache_is_bounded_and_returns_copies() -> None:
+    signer = SessionSigner("secret", cache_size=2)
+    tokens = [signer.issue(f"u{i}", "demo") for i in range(3)]
+    for token in tokens:
+        assert signer.verify(token) is not None
+    assert len(signer._cache) == 2
+    claims = signer.verify(tokens[2])
+    assert claims is not None
+    claims["id"] = "mutated"
+    assert signer.verify(tokens[2])["id"] == "u2"  # type: ignore[index]

@@ -85,3 +85,40 @@ def test_a_broken_manifest_stops_start_up_naming_the_field(settings: Settings) -
     }
     with pytest.raises(ManifestError, match=r"platforms\.acme\.auth\.oauth\.clientId"):
         create_app(ConnectorRegistry(), settings=settings, manifest=broken)
+
+
+async def test_user_cache_is_coherent_for_this_process_and_bounded_for_others(
+    settings: Settings,
+) -> None:
+    db = Database(settings.database_url)
+    await db.migrate()
+    box = SecretBox("secret")
+    mine = UserStore(db, box, cache_ttl=60)
+    other_process = UserStore(db, box)  # another worker writing the same database
+    try:
+        await mine.upsert_login(
+            user_id="u1", platform="demo", hostname="a", access_token="t1", refresh_token=None,
+            token_expiry=None, timezone_name=None, timezone_offset=None, rc_account_id=None,
+            hashed_rc_extension_id=None, platform_additional_info={"k": [1]},
+        )  # fmt: skip
+        first = await mine.get("u1")
+        assert first is not None
+        first.platform_additional_info["k"].append(2)  # callers' mutations stay theirs
+        assert (await mine.get("u1")).platform_additional_info == {"k": [1]}  # type: ignore[union-attr]
+
+        first.hostname = "b"
+        await first.save()  # a write through this store is seen at once
+        assert (await mine.get("u1")).hostname == "b"  # type: ignore[union-attr]
+
+        theirs = await other_process.get("u1")
+        assert theirs is not None
+        theirs.access_token = "t2"
+        await theirs.save()
+        assert (await mine.get("u1")).access_token == "t1"  # type: ignore[union-attr]  # within TTL
+        assert (await mine.get("u1", fresh=True)).access_token == "t2"  # type: ignore[union-attr]
+        assert (await mine.get("u1")).access_token == "t2"  # type: ignore[union-attr]
+
+        await mine.delete("u1")
+        assert await mine.get("u1") is None
+    finally:
+        await db.dispose()

@@ -70,35 +70,40 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
             await limiter.acquire()
         return await self._inner.handle_async_request(request)
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.method not in IDEMPOTENT_METHODS or self._read_retries <= 0:
-            return await self._send(request)
+    def _throttled(self, response: httpx2.Response) -> bool:
+        return response.status_code == 429 and (
+            retry_after_seconds(response, cap=float("inf")) <= self._max_wait
+        )
 
-        def throttled(response: httpx2.Response) -> bool:
-            return response.status_code == 429 and (
-                retry_after_seconds(response, cap=float("inf")) <= self._max_wait
-            )
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._send(request)
+        if (
+            request.method not in IDEMPOTENT_METHODS
+            or self._read_retries <= 0
+            or not self._throttled(response)
+        ):
+            return response  # the common case: no retry machinery on the hot path
+        await response.aclose()
+        await asyncio.sleep(retry_after_seconds(response, cap=self._max_wait))
 
         async def discard(state: RetryCallState) -> None:
             if state.outcome is not None and not state.outcome.failed:
                 await state.outcome.result().aclose()
 
         retrying = AsyncRetrying(
-            retry=retry_if_result(throttled),
-            stop=stop_after_attempt(self._read_retries + 1),
-            wait=lambda state: (
-                retry_after_seconds(state.outcome.result(), cap=self._max_wait)
-                if state.outcome is not None and not state.outcome.failed
-                else 0.0
-            ),
+            retry=retry_if_result(self._throttled),
+            stop=stop_after_attempt(self._read_retries),
+            wait=lambda state: retry_after_seconds(state.outcome.result(), cap=self._max_wait)
+            if state.outcome is not None and not state.outcome.failed
+            else 0.0,
             before_sleep=discard,
-            retry_error_callback=lambda state: (
-                state.outcome.result() if state.outcome is not None else None
-            ),
+            retry_error_callback=lambda state: state.outcome.result()
+            if state.outcome is not None
+            else None,
             reraise=True,
         )
-        response: httpx2.Response = await retrying(self._send, request)
-        return response
+        retried: httpx2.Response = await retrying(self._send, request)
+        return retried
 
     async def aclose(self) -> None:
         # Every client sharing this transport closes it; only the first close counts.

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api.body import BadBody, read_body
+from appconnect.api.params import documented_query
 from appconnect.api.session import Session, runtime, session
 from appconnect.services.call_log_create import create_call_log
 from appconnect.services.call_log_store import Identity
@@ -58,24 +59,24 @@ async def _answer(flow: Awaitable[dict[str, Any]], *keys: str) -> Response:
     return r.business(result, *keys)
 
 
-@router.get("/callLog")
-async def get_call_log(
-    request: Request,
-    sessionIds: str | None = None,
-    extensionNumber: str | None = None,
-    hashedExtensionId: str | None = None,
-    requireDetails: str | None = None,
-) -> Response:
+@router.get(
+    "/callLog",
+    openapi_extra=documented_query(
+        "sessionIds", "extensionNumber", "hashedExtensionId", "requireDetails"
+    ),
+)
+async def get_call_log(request: Request) -> Response:
     """Which calls are already logged (at most five session ids), optionally with CRM details."""
     s = session(request)
     if not s.valid:
         return r.text(r.NOAUTH, 400)
+    query = request.query_params
     flow = lookup_call_logs(
         runtime(request),
         _caller(request, s),
-        session_ids=sessionIds,
-        identity=Identity(extensionNumber or "", hashedExtensionId or ""),
-        require_details=requireDetails == "true",
+        session_ids=query.get("sessionIds"),
+        identity=Identity(query.get("extensionNumber") or "", query.get("hashedExtensionId") or ""),
+        require_details=query.get("requireDetails") == "true",
     )
     return await _answer(flow, "successful", "logs", "returnMessage")
 

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api.body import BadBody, read_body
+from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
 from appconnect.services import contacts
 
@@ -26,18 +27,22 @@ INVALID_JWT = "Invalid JWT token"
 _WIRE_KEYS = ("successful", "returnMessage", "contact")
 
 
-@router.get("/contact")
-async def find_contact(
-    request: Request,
-    phoneNumber: str | None = None,
-    overridingFormat: str | None = None,
-    isExtension: str | None = None,
-    isForceRefreshAccountData: str | None = None,
-) -> Response:
+@router.get(
+    "/contact",
+    openapi_extra=documented_query(
+        "phoneNumber", "overridingFormat", "isExtension", "isForceRefreshAccountData"
+    ),
+)
+async def find_contact(request: Request) -> Response:
     """Contacts matching a phone number, from the account cache or the CRM."""
     s = session(request)
     if not s.valid:
         return r.text(r.NOAUTH, 400)
+    query = request.query_params
+    phoneNumber = query.get("phoneNumber")
+    overridingFormat = query.get("overridingFormat")
+    isExtension = query.get("isExtension")
+    isForceRefreshAccountData = query.get("isForceRefreshAccountData")
     if phoneNumber is None:
         return r.error("phoneNumber is required")
     phone = contacts.restore_plus(phoneNumber)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -19,16 +20,33 @@ warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
 SESSION_LIFETIME = 14 * 24 * 3600
 ROTATE_WITHIN = 7 * 24 * 3600
+
+
+def _time_valid(claims: dict[str, Any], now: float) -> bool:
+    """``exp`` and ``nbf`` as PyJWT checks them (no leeway)."""
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp <= now:
+        return False
+    nbf = claims.get("nbf")
+    return not (isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now)
 _ALGORITHMS = ["HS256", "HS384", "HS512"]
 
 
 class SessionSigner:
-    """Issues and verifies session tokens with one secret."""
+    """Issues and verifies session tokens with one secret.
 
-    __slots__ = ("_key",)
+    Every request carries the same token for days, and verifying an HMAC signature with PyJWT
+    costs more than the rest of the middleware together. Verified claims are therefore kept in a
+    small LRU keyed by the token; a cache hit still re-checks expiry and not-before, so a cached
+    token stops verifying at exactly the moment a fresh verification would reject it.
+    """
 
-    def __init__(self, secret: str) -> None:
+    __slots__ = ("_cache", "_cache_size", "_key")
+
+    def __init__(self, secret: str, *, cache_size: int = 10_000) -> None:
         self._key = secret.encode("utf-8")
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache_size = cache_size
 
     def issue(self, user_id: Any, platform: str, *, now: float | None = None) -> str:
         iat = int(now if now is not None else time.time())
@@ -44,6 +62,22 @@ class SessionSigner:
         """Return the claims of a valid token, or ``None`` for anything undecodable."""
         if not token:
             return None
+        cached = self._cache.get(token)
+        if cached is not None:
+            if _time_valid(cached, time.time()):
+                self._cache.move_to_end(token)
+                return dict(cached)
+            del self._cache[token]
+            return None
+        claims = self._decode(token)
+        if claims is not None:
+            self._cache[token] = claims
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return dict(claims)
+        return None
+
+    def _decode(self, token: str) -> dict[str, Any] | None:
         try:
             claims = jwt.decode(
                 token,

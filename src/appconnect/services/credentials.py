@@ -76,7 +76,7 @@ async def refresh_if_needed(runtime: Runtime, oauth_app: OAuthApp, user: User) -
         async with runtime.kv.lock(
             f"token-refresh:{user.id}", timeout=TOKEN_LOCK_TIMEOUT, wait=TOKEN_LOCK_TIMEOUT
         ):
-            current = await runtime.users.get(user.id)
+            current = await runtime.users.get(user.id, fresh=True)
             if current is None:
                 return None
             if not needs_refresh(current):
@@ -93,7 +93,7 @@ async def _refresh(runtime: Runtime, oauth_app: OAuthApp, user: User) -> User | 
     except OAuthError as exc:
         if (exc.error_code or "").lower() != "invalid_grant":
             raise
-        reloaded = await runtime.users.get(user.id)
+        reloaded = await runtime.users.get(user.id, fresh=True)
         if reloaded is not None and reloaded.refresh_token != used_refresh_token:
             return reloaded  # another process rotated the token first
         logger.info("refresh token of user %s was revoked", user.id)
