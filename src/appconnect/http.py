@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import time
 from collections import OrderedDict
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx2
@@ -18,6 +19,7 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from appconnect import __version__
+from appconnect.transport import AiohttpTransport
 
 VERSION_HEADER = "Unified-CRM-Extension-Version"
 
@@ -30,6 +32,17 @@ def _origin(url: str | None) -> str:
 
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """Shared clients serve every user of every account: a cookie one user's CRM session sets
+    must never ride along on another user's request, so nothing is stored or sent."""
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
 
 
 class PoliteTransport(httpx2.AsyncBaseTransport):
@@ -93,13 +106,15 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
         retrying = AsyncRetrying(
             retry=retry_if_result(self._throttled),
             stop=stop_after_attempt(self._read_retries),
-            wait=lambda state: retry_after_seconds(state.outcome.result(), cap=self._max_wait)
-            if state.outcome is not None and not state.outcome.failed
-            else 0.0,
+            wait=lambda state: (
+                retry_after_seconds(state.outcome.result(), cap=self._max_wait)
+                if state.outcome is not None and not state.outcome.failed
+                else 0.0
+            ),
             before_sleep=discard,
-            retry_error_callback=lambda state: state.outcome.result()
-            if state.outcome is not None
-            else None,
+            retry_error_callback=lambda state: (
+                state.outcome.result() if state.outcome is not None else None
+            ),
             reraise=True,
         )
         retried: httpx2.Response = await retrying(self._send, request)
@@ -127,11 +142,7 @@ class HttpClients:
     ) -> None:
         self._timeout = timeout
         self._default_rate = rate_limit
-        inner = transport or httpx2.AsyncHTTPTransport(
-            limits=httpx2.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            )
-        )
+        inner = transport or AiohttpTransport(max_connections=max_connections)
         self.transport = PoliteTransport(inner, read_retries=read_retries)
         # Clients are cheap views over the shared transport; keep the most recently used few
         # so per-tenant CRM hosts cannot grow this without bound. Evicted ones need no closing.
@@ -157,6 +168,7 @@ class HttpClients:
                 timeout=effective,
                 transport=self.transport,
                 headers={VERSION_HEADER: __version__},
+                cookies=CookieJar(policy=_NoCookies()),
             )
             self._clients[key] = client
             if len(self._clients) > self._max_clients:
