@@ -1,0 +1,1 @@
+"""The benchmark suite (see bench/README.md); a package so the server can import bench.connector."""
