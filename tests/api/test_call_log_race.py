@@ -11,6 +11,7 @@ throw-away database on that server.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,12 @@ def slow_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     original = CallLogStore._conflicts
 
-    async def slow(self: CallLogStore, *args: Any) -> bool:
-        await asyncio.sleep(0.02)
-        found = await original(self, *args)
-        await asyncio.sleep(0.02)
+    def slow(self: CallLogStore, *args: Any) -> bool:
+        # The check is synchronous code inside the write transaction (db.write), so a plain
+        # sleep is what widens the window.
+        time.sleep(0.02)
+        found = original(self, *args)
+        time.sleep(0.02)
         return found
 
     monkeypatch.setattr(CallLogStore, "_conflicts", slow)

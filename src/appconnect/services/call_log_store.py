@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, text, update
+from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.security.hashing import hash_id
@@ -196,6 +196,18 @@ class Reservation:
         )
 
 
+_SWEEP = delete(CallLogRow).where(
+    CallLogRow.session_id == bindparam("session_id"),
+    CallLogRow.third_party_log_id.is_(None),
+    CallLogRow.created_at < bindparam("cutoff"),
+)
+_SESSION_ROWS = (
+    select(CallLogRow)
+    .where(CallLogRow.session_id == bindparam("session_id"))
+    .order_by(CallLogRow.hashed_extension_id, CallLogRow.extension_number)
+)
+
+
 class CallLogStore:
     """Repository of ``callLogs`` rows."""
 
@@ -242,61 +254,50 @@ class CallLogStore:
     ) -> Reservation | None:
         """Claim the right to create this call's CRM log; ``None`` if a log exists or is pending."""
         reservation = Reservation(row_id, session_id, identity, platform, user_id)
+        row = CallLogRow(
+            id=row_id,
+            session_id=session_id,
+            extension_number=identity.extension_number,
+            hashed_extension_id=identity.hashed_extension_id,
+            platform=platform,
+            third_party_log_id=None,
+            user_id=user_id,
+            contact_id=contact_id,
+        )
+
+        def work(session: Session) -> None:
+            self._serialize(session, session_id)
+            self._sweep_stale(session, session_id)
+            session.add(row)
+            session.flush()
+            if self._conflicts(session, reservation):
+                raise DuplicateLog(session_id)
+
         try:
-            async with self._db.transaction() as session:
-                await self._serialize(session, session_id)
-                await self._sweep_stale(session, session_id)
-                session.add(
-                    CallLogRow(
-                        id=row_id,
-                        session_id=session_id,
-                        extension_number=identity.extension_number,
-                        hashed_extension_id=identity.hashed_extension_id,
-                        platform=platform,
-                        third_party_log_id=None,
-                        user_id=user_id,
-                        contact_id=contact_id,
-                    )
-                )
-                await session.flush()
-                if await self._conflicts(session, reservation):
-                    raise DuplicateLog(session_id)
+            await self._db.write(work)
         except (IntegrityError, DuplicateLog):
             return None
         return reservation
 
-    async def _serialize(self, session: AsyncSession, session_id: str) -> None:
+    def _serialize(self, session: Session, session_id: str) -> None:
         """Make reservations for one session take turns.
 
-        SQLite needs nothing: the first statement of the transaction is a write, which takes the
-        single database write lock (waiting on ``busy_timeout``) with an up-to-date snapshot.
+        SQLite needs nothing: its writes run one transaction at a time on the writer thread.
         """
-        if self._db.engine.dialect.name == "postgresql":
-            await session.execute(
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(session_id)}
             )
 
-    async def _sweep_stale(self, session: AsyncSession, session_id: str) -> None:
+    def _sweep_stale(self, session: Session, session_id: str) -> None:
         cutoff = utcnow() - STALE_RESERVATION
-        result = await session.execute(
-            delete(CallLogRow).where(
-                CallLogRow.session_id == session_id,
-                CallLogRow.third_party_log_id.is_(None),
-                CallLogRow.created_at < cutoff,
-            )
-        )
+        result = session.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})
         if getattr(result, "rowcount", 0):
             logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
 
-    async def _conflicts(self, session: AsyncSession, mine: Reservation) -> bool:
+    def _conflicts(self, session: Session, mine: Reservation) -> bool:
         """Does another row of the session (pending or not) already stand for this identity?"""
-        rows = (
-            await session.scalars(
-                select(CallLogRow)
-                .where(CallLogRow.session_id == mine.session_id)
-                .order_by(CallLogRow.hashed_extension_id, CallLogRow.extension_number)
-            )
-        ).all()
+        rows = session.scalars(_SESSION_ROWS, {"session_id": mine.session_id}).all()
         others = [
             r
             for r in rows
@@ -322,8 +323,9 @@ class CallLogStore:
             "contact_id": contact_id,
             "updated_at": utcnow(),
         }
-        async with self._db.transaction() as session:
-            result = await session.execute(
+
+        def work(session: Session) -> None:
+            result = session.execute(
                 update(CallLogRow)
                 .where(reservation.where(), CallLogRow.third_party_log_id.is_(None))
                 .values(**values)
@@ -343,11 +345,14 @@ class CallLogStore:
                     )
                 )
 
+        await self._db.write(work)
+
     async def release(self, reservation: Reservation) -> None:
         """Drop a reservation whose CRM log was not created (never a completed row)."""
-        async with self._db.transaction() as session:
-            await session.execute(
+        await self._db.write(
+            lambda session: session.execute(
                 delete(CallLogRow).where(
                     reservation.where(), CallLogRow.third_party_log_id.is_(None)
                 )
             )
+        )

@@ -18,20 +18,21 @@ resolves its conversation-days through them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from appconnect.runtime import Runtime
 from appconnect.store.models import ConversationLogRow, MessageLogRow, utcnow
+
+T = TypeVar("T")
 
 # How long a request waits for a concurrent request's CRM create before giving up.
 CLAIM_WAIT_SECONDS = 10.0
@@ -92,6 +93,10 @@ def link_record(row: MessageLogRow) -> dict[str, Any]:
     }
 
 
+def _changed(result: Any) -> bool:
+    return bool(getattr(result, "rowcount", 0))
+
+
 class MessageLinks:
     """The ``messageLogs`` / claim operations of one request; DB errors become LinkStoreError."""
 
@@ -99,11 +104,10 @@ class MessageLinks:
         self._db = rt.db
         self._stale_after = max(MIN_STALE_CLAIM, timedelta(seconds=4 * rt.settings.http_timeout))
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[AsyncSession]:
+    async def _run(self, work: Callable[[Session], T]) -> T:
+        """One short transaction (on SQLite: on the writer thread, see ``Database.write``)."""
         try:
-            async with self._db.transaction() as session:
-                yield session
+            return await self._db.write(work)
         except SQLAlchemyError as exc:
             raise LinkStoreError(str(exc)) from exc
 
@@ -122,13 +126,10 @@ class MessageLinks:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return set()
-        async with self._tx() as session:
-            found = await session.scalars(
-                select(MessageLogRow.id).where(
-                    MessageLogRow.id.in_(wanted), MessageLogRow.third_party_log_id.is_not(None)
-                )
-            )
-            return set(found.all())
+        query = select(MessageLogRow.id).where(
+            MessageLogRow.id.in_(wanted), MessageLogRow.third_party_log_id.is_not(None)
+        )
+        return await self._run(lambda session: set(session.scalars(query).all()))
 
     async def reserve_message(
         self, message_id: str, conv: Conversation, third_party_log_id: str | None
@@ -146,34 +147,35 @@ class MessageLinks:
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        async with self._tx() as session:
-            result = await session.execute(stmt)
-        return bool(getattr(result, "rowcount", 0))
+        return await self._run(lambda session: _changed(session.execute(stmt)))
 
     async def release_message(self, message_id: str) -> None:
         """Drop a reservation whose CRM call failed, so a later request can log the message."""
-        async with self._tx() as session:
-            await session.execute(delete(MessageLogRow).where(MessageLogRow.id == message_id))
+        stmt = delete(MessageLogRow).where(MessageLogRow.id == message_id)
+        await self._run(lambda session: session.execute(stmt))
 
     # -- conversations ----------------------------------------------------------------------
 
     async def _linked_row(self, conversation_log_id: str) -> dict[str, Any] | None:
         """The earliest ``messageLogs`` row of the conversation-day that carries a CRM id."""
-        async with self._tx() as session:
-            row = await session.scalar(
-                select(MessageLogRow)
-                .where(
-                    MessageLogRow.conversation_log_id == conversation_log_id,
-                    MessageLogRow.third_party_log_id.is_not(None),
-                )
-                .order_by(MessageLogRow.created_at, MessageLogRow.id)
-                .limit(1)
+        query = (
+            select(MessageLogRow)
+            .where(
+                MessageLogRow.conversation_log_id == conversation_log_id,
+                MessageLogRow.third_party_log_id.is_not(None),
             )
+            .order_by(MessageLogRow.created_at, MessageLogRow.id)
+            .limit(1)
+        )
+
+        def work(session: Session) -> dict[str, Any] | None:
+            row = session.scalar(query)
             return link_record(row) if row is not None else None
 
+        return await self._run(work)
+
     async def _claim_row(self, conversation_log_id: str) -> ConversationLogRow | None:
-        async with self._tx() as session:
-            return await session.get(ConversationLogRow, conversation_log_id)
+        return await self._run(lambda session: session.get(ConversationLogRow, conversation_log_id))
 
     async def _insert_claim(self, conv: Conversation) -> bool:
         stmt = (
@@ -186,24 +188,21 @@ class MessageLinks:
             )
             .on_conflict_do_nothing(index_elements=["conversationLogId"])
         )
-        async with self._tx() as session:
-            result = await session.execute(stmt)
-        return bool(getattr(result, "rowcount", 0))
+        return await self._run(lambda session: _changed(session.execute(stmt)))
 
     async def _take_over_stale(self, conv: Conversation) -> bool:
         """Claim a pending row whose owner evidently died (compare-and-set on its age)."""
         cutoff = utcnow() - self._stale_after
-        async with self._tx() as session:
-            result = await session.execute(
-                update(ConversationLogRow)
-                .where(
-                    ConversationLogRow.conversation_log_id == conv.conversation_log_id,
-                    ConversationLogRow.third_party_log_id.is_(None),
-                    ConversationLogRow.updated_at < cutoff,
-                )
-                .values(user_id=conv.user_id, updated_at=utcnow())
+        stmt = (
+            update(ConversationLogRow)
+            .where(
+                ConversationLogRow.conversation_log_id == conv.conversation_log_id,
+                ConversationLogRow.third_party_log_id.is_(None),
+                ConversationLogRow.updated_at < cutoff,
             )
-        return bool(getattr(result, "rowcount", 0))
+            .values(user_id=conv.user_id, updated_at=utcnow())
+        )
+        return await self._run(lambda session: _changed(session.execute(stmt)))
 
     def _from_claim(self, claim: ConversationLogRow, conv: Conversation) -> dict[str, Any]:
         # Only reached when no messageLogs row carries the id (e.g. it was deleted).
@@ -258,14 +257,15 @@ class MessageLinks:
         ``shared_row``: a shared-SMS thread is one ``messageLogs`` row keyed by its
         ``conversationLogId``, inserted here rather than reserved beforehand.
         """
-        async with self._tx() as session:
-            await session.execute(
+
+        def work(session: Session) -> None:
+            session.execute(
                 update(ConversationLogRow)
                 .where(ConversationLogRow.conversation_log_id == conv.conversation_log_id)
                 .values(third_party_log_id=third_party_log_id)
             )
             if message_id is not None:
-                await session.execute(
+                session.execute(
                     update(MessageLogRow)
                     .where(MessageLogRow.id == message_id)
                     .values(third_party_log_id=third_party_log_id)
@@ -282,12 +282,12 @@ class MessageLinks:
                     )
                 )
 
+        await self._run(work)
+
     async def abandon_claim(self, conv: Conversation) -> None:
         """Give the claim back after a failed create, so a retry (or a waiter) can create."""
-        async with self._tx() as session:
-            await session.execute(
-                delete(ConversationLogRow).where(
-                    ConversationLogRow.conversation_log_id == conv.conversation_log_id,
-                    ConversationLogRow.third_party_log_id.is_(None),
-                )
-            )
+        stmt = delete(ConversationLogRow).where(
+            ConversationLogRow.conversation_log_id == conv.conversation_log_id,
+            ConversationLogRow.third_party_log_id.is_(None),
+        )
+        await self._run(lambda session: session.execute(stmt))
