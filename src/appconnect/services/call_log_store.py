@@ -28,11 +28,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, select, text, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.security.hashing import hash_id
@@ -107,6 +106,22 @@ class CallLogLink:
     updated_at: datetime | None = None
 
     @classmethod
+    def from_mapping(cls, row: Any) -> CallLogLink:
+        """From a Core result row (the table's camelCase column names)."""
+        return cls(
+            id=row["id"],
+            session_id=row["sessionId"],
+            extension_number=row["extensionNumber"] or "",
+            hashed_extension_id=row["hashedExtensionId"] or "",
+            platform=row["platform"],
+            third_party_log_id=row["thirdPartyLogId"],
+            user_id=row["userId"],
+            contact_id=row["contactId"],
+            created_at=row["createdAt"],
+            updated_at=row["updatedAt"],
+        )
+
+    @classmethod
     def from_row(cls, row: CallLogRow) -> CallLogLink:
         return cls(
             id=row.id,
@@ -161,15 +176,19 @@ def select_link(rows: Iterable[Any], identity: Identity) -> Any | None:
         )
     rules = [lambda r: (r.hashed_extension_id or "") == hashed]
     if number:
-        rules.append(
-            lambda r: not r.hashed_extension_id and (r.extension_number or "") == number
-        )
+        rules.append(lambda r: not r.hashed_extension_id and (r.extension_number or "") == number)
     rules.append(lambda r: not r.hashed_extension_id and not r.extension_number)
     for rule in rules:
         found = next((r for r in ordered if rule(r)), None)
         if found is not None:
             return found
     return None
+
+
+# The store works on the table with Core statements (camelCase column keys): no ORM session,
+# unit of work or identity map on the request path.
+_TABLE = cast(Table, CallLogRow.__table__)
+_C = _TABLE.c
 
 
 def _advisory_key(session_id: str) -> int:
@@ -189,23 +208,24 @@ class Reservation:
 
     def where(self) -> Any:
         return and_(
-            CallLogRow.id == self.id,
-            CallLogRow.session_id == self.session_id,
-            CallLogRow.extension_number == self.identity.extension_number,
-            CallLogRow.hashed_extension_id == self.identity.hashed_extension_id,
+            _C.id == self.id,
+            _C.sessionId == self.session_id,
+            _C.extensionNumber == self.identity.extension_number,
+            _C.hashedExtensionId == self.identity.hashed_extension_id,
         )
 
 
-_SWEEP = delete(CallLogRow).where(
-    CallLogRow.session_id == bindparam("session_id"),
-    CallLogRow.third_party_log_id.is_(None),
-    CallLogRow.created_at < bindparam("cutoff"),
+_SWEEP = delete(_TABLE).where(
+    _C.sessionId == bindparam("session_id"),
+    _C.thirdPartyLogId.is_(None),
+    _C.createdAt < bindparam("cutoff"),
 )
 _SESSION_ROWS = (
-    select(CallLogRow)
-    .where(CallLogRow.session_id == bindparam("session_id"))
-    .order_by(CallLogRow.hashed_extension_id, CallLogRow.extension_number)
+    select(_TABLE)
+    .where(_C.sessionId == bindparam("session_id"))
+    .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
+_INSERT = insert(_TABLE)
 
 
 class CallLogStore:
@@ -224,12 +244,13 @@ class CallLogStore:
         if not wanted:
             return {}
         query = (
-            select(CallLogRow)
-            .where(CallLogRow.session_id.in_(wanted), CallLogRow.third_party_log_id.is_not(None))
-            .order_by(CallLogRow.hashed_extension_id, CallLogRow.extension_number)
+            select(_TABLE)
+            .where(_C.sessionId.in_(wanted), _C.thirdPartyLogId.is_not(None))
+            .order_by(_C.hashedExtensionId, _C.extensionNumber)
         )
-        async with self._db.session() as session:
-            rows = [CallLogLink.from_row(r) for r in (await session.scalars(query)).all()]
+        async with self._db.engine.connect() as conn:
+            result = await conn.execute(query)
+            rows = [CallLogLink.from_mapping(r) for r in result.mappings()]
         found: dict[str, CallLogLink] = {}
         for session_id in wanted:
             match = select_link((r for r in rows if r.session_id == session_id), identity)
@@ -254,23 +275,25 @@ class CallLogStore:
     ) -> Reservation | None:
         """Claim the right to create this call's CRM log; ``None`` if a log exists or is pending."""
         reservation = Reservation(row_id, session_id, identity, platform, user_id)
-        row = CallLogRow(
-            id=row_id,
-            session_id=session_id,
-            extension_number=identity.extension_number,
-            hashed_extension_id=identity.hashed_extension_id,
-            platform=platform,
-            third_party_log_id=None,
-            user_id=user_id,
-            contact_id=contact_id,
-        )
+        now = utcnow()
+        row = {
+            "id": row_id,
+            "sessionId": session_id,
+            "extensionNumber": identity.extension_number,
+            "hashedExtensionId": identity.hashed_extension_id,
+            "platform": platform,
+            "thirdPartyLogId": None,
+            "userId": user_id,
+            "contactId": contact_id,
+            "createdAt": now,
+            "updatedAt": now,
+        }
 
-        def work(session: Session) -> None:
-            self._serialize(session, session_id)
-            self._sweep_stale(session, session_id)
-            session.add(row)
-            session.flush()
-            if self._conflicts(session, reservation):
+        def work(conn: Connection) -> None:
+            self._serialize(conn, session_id)
+            self._sweep_stale(conn, session_id)
+            conn.execute(_INSERT, row)
+            if self._conflicts(conn, reservation):
                 raise DuplicateLog(session_id)
 
         try:
@@ -279,25 +302,26 @@ class CallLogStore:
             return None
         return reservation
 
-    def _serialize(self, session: Session, session_id: str) -> None:
+    def _serialize(self, conn: Connection, session_id: str) -> None:
         """Make reservations for one session take turns.
 
         SQLite needs nothing: its writes run one transaction at a time on the writer thread.
         """
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(
+        if conn.dialect.name == "postgresql":
+            conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(session_id)}
             )
 
-    def _sweep_stale(self, session: Session, session_id: str) -> None:
+    def _sweep_stale(self, conn: Connection, session_id: str) -> None:
         cutoff = utcnow() - STALE_RESERVATION
-        result = session.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})
+        result = conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})
         if getattr(result, "rowcount", 0):
             logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
 
-    def _conflicts(self, session: Session, mine: Reservation) -> bool:
+    def _conflicts(self, conn: Connection, mine: Reservation) -> bool:
         """Does another row of the session (pending or not) already stand for this identity?"""
-        rows = session.scalars(_SESSION_ROWS, {"session_id": mine.session_id}).all()
+        result = conn.execute(_SESSION_ROWS, {"session_id": mine.session_id})
+        rows = [CallLogLink.from_mapping(r) for r in result.mappings()]
         others = [
             r
             for r in rows
@@ -316,43 +340,40 @@ class CallLogStore:
         contact_id: str | None,
     ) -> None:
         """Turn the reservation into the link row (ids may have been rewritten by plugins)."""
+        now = utcnow()
         values = {
-            "id": row_id,
-            "session_id": session_id,
-            "third_party_log_id": third_party_log_id,
-            "contact_id": contact_id,
-            "updated_at": utcnow(),
+            _C.id: row_id,
+            _C.sessionId: session_id,
+            _C.thirdPartyLogId: third_party_log_id,
+            _C.contactId: contact_id,
+            _C.updatedAt: now,
         }
 
-        def work(session: Session) -> None:
-            result = session.execute(
-                update(CallLogRow)
-                .where(reservation.where(), CallLogRow.third_party_log_id.is_(None))
-                .values(**values)
-                .execution_options(synchronize_session=False)
+        def work(conn: Connection) -> None:
+            result = conn.execute(
+                update(_TABLE)
+                .where(reservation.where(), _C.thirdPartyLogId.is_(None))
+                .values(values)
             )
             if getattr(result, "rowcount", 1) == 0:
                 # Our reservation was swept as stale while the CRM was slow: store the row anyway,
                 # the CRM activity exists. A conflicting row makes this fail loudly.
                 logger.warning("reservation for session %s vanished; re-inserting", session_id)
-                session.add(
-                    CallLogRow(
-                        extension_number=reservation.identity.extension_number,
-                        hashed_extension_id=reservation.identity.hashed_extension_id,
-                        platform=reservation.platform,
-                        user_id=reservation.user_id,
-                        **values,
-                    )
+                conn.execute(
+                    _INSERT,
+                    {
+                        **{column.key: value for column, value in values.items()},
+                        "extensionNumber": reservation.identity.extension_number,
+                        "hashedExtensionId": reservation.identity.hashed_extension_id,
+                        "platform": reservation.platform,
+                        "userId": reservation.user_id,
+                        "createdAt": now,
+                    },
                 )
 
         await self._db.write(work)
 
     async def release(self, reservation: Reservation) -> None:
         """Drop a reservation whose CRM log was not created (never a completed row)."""
-        await self._db.write(
-            lambda session: session.execute(
-                delete(CallLogRow).where(
-                    reservation.where(), CallLogRow.third_party_log_id.is_(None)
-                )
-            )
-        )
+        stmt = delete(_TABLE).where(reservation.where(), _C.thirdPartyLogId.is_(None))
+        await self._db.write(lambda conn: conn.execute(stmt))

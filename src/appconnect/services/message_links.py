@@ -21,13 +21,12 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from appconnect.runtime import Runtime
 from appconnect.store.models import ConversationLogRow, MessageLogRow, utcnow
@@ -81,16 +80,14 @@ class Claimed:
 Resolution = Existing | Claimed
 
 
-def link_record(row: MessageLogRow) -> dict[str, Any]:
-    """A ``messageLogs`` row as connectors receive it (spec: connector-interface §2.8)."""
-    return {
-        "id": row.id,
-        "platform": row.platform,
-        "conversationId": row.conversation_id,
-        "conversationLogId": row.conversation_log_id,
-        "thirdPartyLogId": row.third_party_log_id,
-        "userId": row.user_id,
-    }
+def link_record(row: Any) -> dict[str, Any]:
+    """A ``messageLogs`` row (a Core mapping) as connectors receive it (connector spec §2.8)."""
+    return {key: row[key] for key in _LINK_KEYS}
+
+
+_LINK_KEYS = ("id", "platform", "conversationId", "conversationLogId", "thirdPartyLogId", "userId")
+_MESSAGES = cast(Table, MessageLogRow.__table__)
+_CLAIMS = cast(Table, ConversationLogRow.__table__)
 
 
 def _changed(result: Any) -> bool:
@@ -104,7 +101,7 @@ class MessageLinks:
         self._db = rt.db
         self._stale_after = max(MIN_STALE_CLAIM, timedelta(seconds=4 * rt.settings.http_timeout))
 
-    async def _run(self, work: Callable[[Session], T]) -> T:
+    async def _run(self, work: Callable[[Connection], T]) -> T:
         """One short transaction (on SQLite: on the writer thread, see ``Database.write``)."""
         try:
             return await self._db.write(work)
@@ -129,37 +126,39 @@ class MessageLinks:
         query = select(MessageLogRow.id).where(
             MessageLogRow.id.in_(wanted), MessageLogRow.third_party_log_id.is_not(None)
         )
-        return await self._run(lambda session: set(session.scalars(query).all()))
+        return await self._run(lambda conn: set(conn.execute(query).scalars().all()))
 
     async def reserve_message(
         self, message_id: str, conv: Conversation, third_party_log_id: str | None
     ) -> bool:
         """Insert the message's row before its CRM call; ``False`` if another request has it."""
         stmt = (
-            self._insert(MessageLogRow)
+            self._insert(_MESSAGES)
             .values(
                 id=message_id,
                 platform=conv.platform,
-                conversation_id=conv.conversation_id,
-                conversation_log_id=conv.conversation_log_id,
-                third_party_log_id=third_party_log_id,
-                user_id=conv.user_id,
+                conversationId=conv.conversation_id,
+                conversationLogId=conv.conversation_log_id,
+                thirdPartyLogId=third_party_log_id,
+                userId=conv.user_id,
+                createdAt=utcnow(),
+                updatedAt=utcnow(),
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        return await self._run(lambda session: _changed(session.execute(stmt)))
+        return await self._run(lambda conn: _changed(conn.execute(stmt)))
 
     async def release_message(self, message_id: str) -> None:
         """Drop a reservation whose CRM call failed, so a later request can log the message."""
         stmt = delete(MessageLogRow).where(MessageLogRow.id == message_id)
-        await self._run(lambda session: session.execute(stmt))
+        await self._run(lambda conn: conn.execute(stmt))
 
     # -- conversations ----------------------------------------------------------------------
 
     async def _linked_row(self, conversation_log_id: str) -> dict[str, Any] | None:
         """The earliest ``messageLogs`` row of the conversation-day that carries a CRM id."""
         query = (
-            select(MessageLogRow)
+            select(_MESSAGES)
             .where(
                 MessageLogRow.conversation_log_id == conversation_log_id,
                 MessageLogRow.third_party_log_id.is_not(None),
@@ -168,27 +167,31 @@ class MessageLinks:
             .limit(1)
         )
 
-        def work(session: Session) -> dict[str, Any] | None:
-            row = session.scalar(query)
+        def work(conn: Connection) -> dict[str, Any] | None:
+            row = conn.execute(query).mappings().first()
             return link_record(row) if row is not None else None
 
         return await self._run(work)
 
-    async def _claim_row(self, conversation_log_id: str) -> ConversationLogRow | None:
-        return await self._run(lambda session: session.get(ConversationLogRow, conversation_log_id))
+    async def _claim_row(self, conversation_log_id: str) -> Any:
+        """The claim row as a mapping (camelCase column names), or ``None``."""
+        query = select(_CLAIMS).where(_CLAIMS.c.conversationLogId == conversation_log_id)
+        return await self._run(lambda conn: conn.execute(query).mappings().first())
 
     async def _insert_claim(self, conv: Conversation) -> bool:
         stmt = (
-            self._insert(ConversationLogRow)
+            self._insert(_CLAIMS)
             .values(
-                conversation_log_id=conv.conversation_log_id,
+                conversationLogId=conv.conversation_log_id,
                 platform=conv.platform,
-                third_party_log_id=None,
-                user_id=conv.user_id,
+                thirdPartyLogId=None,
+                userId=conv.user_id,
+                createdAt=utcnow(),
+                updatedAt=utcnow(),
             )
             .on_conflict_do_nothing(index_elements=["conversationLogId"])
         )
-        return await self._run(lambda session: _changed(session.execute(stmt)))
+        return await self._run(lambda conn: _changed(conn.execute(stmt)))
 
     async def _take_over_stale(self, conv: Conversation) -> bool:
         """Claim a pending row whose owner evidently died (compare-and-set on its age)."""
@@ -200,19 +203,21 @@ class MessageLinks:
                 ConversationLogRow.third_party_log_id.is_(None),
                 ConversationLogRow.updated_at < cutoff,
             )
-            .values(user_id=conv.user_id, updated_at=utcnow())
+            .values(
+                {ConversationLogRow.user_id: conv.user_id, ConversationLogRow.updated_at: utcnow()}
+            )
         )
-        return await self._run(lambda session: _changed(session.execute(stmt)))
+        return await self._run(lambda conn: _changed(conn.execute(stmt)))
 
-    def _from_claim(self, claim: ConversationLogRow, conv: Conversation) -> dict[str, Any]:
+    def _from_claim(self, claim: Any, conv: Conversation) -> dict[str, Any]:
         # Only reached when no messageLogs row carries the id (e.g. it was deleted).
         return {
             "id": conv.conversation_log_id,
-            "platform": claim.platform,
+            "platform": claim["platform"],
             "conversationId": conv.conversation_id,
             "conversationLogId": conv.conversation_log_id,
-            "thirdPartyLogId": claim.third_party_log_id,
-            "userId": claim.user_id,
+            "thirdPartyLogId": claim["thirdPartyLogId"],
+            "userId": claim["userId"],
         }
 
     async def resolve(self, conv: Conversation) -> Resolution:
@@ -233,7 +238,7 @@ class MessageLinks:
                 if await self._insert_claim(conv):
                     return Claimed()
                 continue  # lost the insert: look again (the winner's row is there now)
-            if claim.third_party_log_id:
+            if claim["thirdPartyLogId"]:
                 return Existing(self._from_claim(claim, conv))
             if await self._take_over_stale(conv):
                 return Claimed()
@@ -258,28 +263,32 @@ class MessageLinks:
         ``conversationLogId``, inserted here rather than reserved beforehand.
         """
 
-        def work(session: Session) -> None:
-            session.execute(
+        def work(conn: Connection) -> None:
+            conn.execute(
                 update(ConversationLogRow)
                 .where(ConversationLogRow.conversation_log_id == conv.conversation_log_id)
-                .values(third_party_log_id=third_party_log_id)
+                .values({ConversationLogRow.third_party_log_id: third_party_log_id})
             )
             if message_id is not None:
-                session.execute(
+                conn.execute(
                     update(MessageLogRow)
                     .where(MessageLogRow.id == message_id)
-                    .values(third_party_log_id=third_party_log_id)
+                    .values({MessageLogRow.third_party_log_id: third_party_log_id})
                 )
             if shared_row:
-                session.add(
-                    MessageLogRow(
-                        id=conv.conversation_log_id,
-                        platform=conv.platform,
-                        conversation_id=conv.conversation_id,
-                        conversation_log_id=conv.conversation_log_id,
-                        third_party_log_id=third_party_log_id,
-                        user_id=conv.user_id,
-                    )
+                now = utcnow()
+                conn.execute(
+                    insert(_MESSAGES),
+                    {
+                        "id": conv.conversation_log_id,
+                        "platform": conv.platform,
+                        "conversationId": conv.conversation_id,
+                        "conversationLogId": conv.conversation_log_id,
+                        "thirdPartyLogId": third_party_log_id,
+                        "userId": conv.user_id,
+                        "createdAt": now,
+                        "updatedAt": now,
+                    },
                 )
 
         await self._run(work)
@@ -290,4 +299,4 @@ class MessageLinks:
             ConversationLogRow.conversation_log_id == conv.conversation_log_id,
             ConversationLogRow.third_party_log_id.is_(None),
         )
-        await self._run(lambda session: session.execute(stmt))
+        await self._run(lambda conn: conn.execute(stmt))

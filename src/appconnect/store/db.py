@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool
 
 logger = logging.getLogger("appconnect.store")
@@ -93,8 +92,8 @@ class Database:
             finally:
                 self._in_write.reset(token)
 
-    async def write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work(session)`` (plain synchronous ORM code) as one write transaction.
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(connection)`` (plain synchronous Core code) as one write transaction.
 
         On SQLite the whole transaction runs on a single writer thread with the stdlib driver:
         one hand-off instead of one per statement, and the database's write lock is held only
@@ -104,15 +103,15 @@ class Database:
         through the async session (``run_sync``); the code is the same.
         """
         if self._writer is None:
-            async with self.sessions() as session, session.begin():
-                return await session.run_sync(work)
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, self._write_sync, work)
 
-    def _write_sync(self, work: Callable[[Session], T]) -> T:
+    def _write_sync(self, work: Callable[[Connection], T]) -> T:
         assert self._sync_engine is not None
-        with Session(self._sync_engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
+        with self._sync_engine.begin() as conn:
+            return work(conn)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (creating tables that are missing)."""
