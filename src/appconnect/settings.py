@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", alias="APPCONNECT_LOG_LEVEL")
     # Seconds a contact match stays in the per-account cache (the reference keeps ~3 months).
     contact_cache_ttl: int = Field(90 * 24 * 3600, alias="APPCONNECT_CONTACT_CACHE_TTL")
+    # Garbage-collector thresholds applied at start-up ("" leaves Python's defaults).
+    gc_threshold: str = Field("50000,50,100", alias="APPCONNECT_GC_THRESHOLD")
     # Seconds a worker reuses a user row it read (0 disables); see UserStore for why it is safe.
     user_cache_ttl: float = Field(5.0, alias="APPCONNECT_USER_CACHE_TTL")
 
