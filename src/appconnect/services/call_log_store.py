@@ -248,9 +248,9 @@ class CallLogStore:
             .where(_C.sessionId.in_(wanted), _C.thirdPartyLogId.is_not(None))
             .order_by(_C.hashedExtensionId, _C.extensionNumber)
         )
-        async with self._db.engine.connect() as conn:
-            result = await conn.execute(query)
-            rows = [CallLogLink.from_mapping(r) for r in result.mappings()]
+        rows = await self._db.read(
+            lambda conn: [CallLogLink.from_mapping(r) for r in conn.execute(query).mappings()]
+        )
         found: dict[str, CallLogLink] = {}
         for session_id in wanted:
             match = select_link((r for r in rows if r.session_id == session_id), identity)

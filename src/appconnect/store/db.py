@@ -60,9 +60,11 @@ class Database:
         self._in_write: ContextVar[bool] = ContextVar(f"in_write_{id(self)}", default=False)
         # SQLite's hot writes run whole transactions on one writer thread (see write()).
         self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
         self._sync_engine: Engine | None = None
         if self.is_sqlite:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
             self._sync_engine = create_engine(
                 "sqlite" + url[url.index("://") :], poolclass=SingletonThreadPool, echo=echo
             )
@@ -108,6 +110,23 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, self._write_sync, work)
 
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(connection)`` (synchronous Core reads) in one hop.
+
+        On SQLite a dedicated reader thread with its own connection runs it (WAL lets it read
+        while the writer writes); on PostgreSQL a pooled async connection runs it via run_sync.
+        """
+        if self._reader is None:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self._read_sync, work)
+
+    def _read_sync(self, work: Callable[[Connection], T]) -> T:
+        assert self._sync_engine is not None
+        with self._sync_engine.connect() as conn:
+            return work(conn)
+
     def _write_sync(self, work: Callable[[Connection], T]) -> T:
         assert self._sync_engine is not None
         with self._sync_engine.begin() as conn:
@@ -123,8 +142,11 @@ class Database:
         if self._writer is not None and self._sync_engine is not None:
             sync_engine = self._sync_engine
             # Connections live on the writer thread: close them there, then stop it.
-            await asyncio.get_running_loop().run_in_executor(self._writer, sync_engine.dispose)
-            self._writer.shutdown(wait=False)
+            loop = asyncio.get_running_loop()
+            for thread in (self._reader, self._writer):
+                if thread is not None:
+                    await loop.run_in_executor(thread, sync_engine.dispose)
+                    thread.shutdown(wait=False)
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -228,8 +228,9 @@ class UserStore:
         return user
 
     async def _load(self, user_id: str) -> User | None:
-        async with self._db.engine.connect() as conn:
-            row = (await conn.execute(_SELECT_BY_ID, {"id": user_id})).first()
+        row = await self._db.read(
+            lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).first()
+        )
         if row is None:
             return None
         values = row._mapping
