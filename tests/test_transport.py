@@ -145,3 +145,18 @@ async def test_many_concurrent_requests_complete(server: tuple[TinyServer, str])
     responses = await asyncio.gather(*(client.get(f"/ok{i}") for i in range(60)))
     assert [r.json()["path"] for r in responses] == [f"/ok{i}" for i in range(60)]
     await clients.aclose()
+
+
+def test_proxy_variables_are_read_once_and_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from appconnect.transport import AiohttpTransport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "crm.local")
+    transport = AiohttpTransport()
+    assert transport._proxy_for(httpx2.URL("https://api.crm.example/x")) == (
+        "http://proxy.internal:3128"
+    )
+    assert transport._proxy_for(httpx2.URL("https://crm.local/x")) is None
+    assert transport._proxy_for(httpx2.URL("http://api.crm.example/x")) is None  # no HTTP_PROXY
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert AiohttpTransport()._proxy_for(httpx2.URL("https://api.crm.example/x")) is None
