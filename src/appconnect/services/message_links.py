@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,6 +85,18 @@ def link_record(row: Any) -> dict[str, Any]:
     return {key: row[key] for key in _LINK_KEYS}
 
 
+_LINKED_ROW = (
+    select(MessageLogRow.__table__)
+    .where(
+        MessageLogRow.conversation_log_id == bindparam("key"),
+        MessageLogRow.third_party_log_id.is_not(None),
+    )
+    .order_by(MessageLogRow.created_at, MessageLogRow.id)
+    .limit(1)
+)
+_CLAIM_ROW = select(ConversationLogRow.__table__).where(
+    ConversationLogRow.conversation_log_id == bindparam("key")
+)
 _LINK_KEYS = ("id", "platform", "conversationId", "conversationLogId", "thirdPartyLogId", "userId")
 _MESSAGES = cast(Table, MessageLogRow.__table__)
 _CLAIMS = cast(Table, ConversationLogRow.__table__)
@@ -155,59 +167,34 @@ class MessageLinks:
 
     # -- conversations ----------------------------------------------------------------------
 
-    async def _linked_row(self, conversation_log_id: str) -> dict[str, Any] | None:
-        """The earliest ``messageLogs`` row of the conversation-day that carries a CRM id."""
-        query = (
-            select(_MESSAGES)
+    def _probe(self, conn: Connection, conv: Conversation) -> Resolution | None:
+        """One look at the conversation-day, in one transaction: the CRM log if it exists,
+        a fresh (or taken-over) claim, or ``None`` while another request is still creating it."""
+        key = conv.conversation_log_id
+        row = conn.execute(_LINKED_ROW, {"key": key}).mappings().first()
+        if row is not None:
+            return Existing(link_record(row))
+        claim = conn.execute(_CLAIM_ROW, {"key": key}).mappings().first()
+        if claim is None:
+            now = utcnow()
+            inserted = self._insert(_CLAIMS).values(
+                conversationLogId=key, platform=conv.platform, thirdPartyLogId=None,
+                userId=conv.user_id, createdAt=now, updatedAt=now,
+            ).on_conflict_do_nothing(index_elements=["conversationLogId"])  # fmt: skip
+            return Claimed() if _changed(conn.execute(inserted)) else None
+        if claim["thirdPartyLogId"]:
+            return Existing(self._from_claim(claim, conv))
+        # A pending claim whose owner evidently died is taken over (compare-and-set on its age).
+        stale = (
+            update(_CLAIMS)
             .where(
-                MessageLogRow.conversation_log_id == conversation_log_id,
-                MessageLogRow.third_party_log_id.is_not(None),
+                _CLAIMS.c.conversationLogId == key,
+                _CLAIMS.c.thirdPartyLogId.is_(None),
+                _CLAIMS.c.updatedAt < utcnow() - self._stale_after,
             )
-            .order_by(MessageLogRow.created_at, MessageLogRow.id)
-            .limit(1)
+            .values(userId=conv.user_id, updatedAt=utcnow())
         )
-
-        def work(conn: Connection) -> dict[str, Any] | None:
-            row = conn.execute(query).mappings().first()
-            return link_record(row) if row is not None else None
-
-        return await self._run(work)
-
-    async def _claim_row(self, conversation_log_id: str) -> Any:
-        """The claim row as a mapping (camelCase column names), or ``None``."""
-        query = select(_CLAIMS).where(_CLAIMS.c.conversationLogId == conversation_log_id)
-        return await self._run(lambda conn: conn.execute(query).mappings().first())
-
-    async def _insert_claim(self, conv: Conversation) -> bool:
-        stmt = (
-            self._insert(_CLAIMS)
-            .values(
-                conversationLogId=conv.conversation_log_id,
-                platform=conv.platform,
-                thirdPartyLogId=None,
-                userId=conv.user_id,
-                createdAt=utcnow(),
-                updatedAt=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["conversationLogId"])
-        )
-        return await self._run(lambda conn: _changed(conn.execute(stmt)))
-
-    async def _take_over_stale(self, conv: Conversation) -> bool:
-        """Claim a pending row whose owner evidently died (compare-and-set on its age)."""
-        cutoff = utcnow() - self._stale_after
-        stmt = (
-            update(ConversationLogRow)
-            .where(
-                ConversationLogRow.conversation_log_id == conv.conversation_log_id,
-                ConversationLogRow.third_party_log_id.is_(None),
-                ConversationLogRow.updated_at < cutoff,
-            )
-            .values(
-                {ConversationLogRow.user_id: conv.user_id, ConversationLogRow.updated_at: utcnow()}
-            )
-        )
-        return await self._run(lambda conn: _changed(conn.execute(stmt)))
+        return Claimed() if _changed(conn.execute(stale)) else None
 
     def _from_claim(self, claim: Any, conv: Conversation) -> dict[str, Any]:
         # Only reached when no messageLogs row carries the id (e.g. it was deleted).
@@ -230,18 +217,9 @@ class MessageLinks:
         deadline = loop.time() + CLAIM_WAIT_SECONDS
         delay = POLL_FIRST_SECONDS
         while True:
-            record = await self._linked_row(conv.conversation_log_id)
-            if record is not None:
-                return Existing(record)
-            claim = await self._claim_row(conv.conversation_log_id)
-            if claim is None:
-                if await self._insert_claim(conv):
-                    return Claimed()
-                continue  # lost the insert: look again (the winner's row is there now)
-            if claim["thirdPartyLogId"]:
-                return Existing(self._from_claim(claim, conv))
-            if await self._take_over_stale(conv):
-                return Claimed()
+            outcome = await self._run(lambda conn: self._probe(conn, conv))
+            if outcome is not None:
+                return outcome
             if loop.time() >= deadline:
                 raise ClaimTimeout(
                     f"message log for {conv.conversation_log_id} is still being created"
