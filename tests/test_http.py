@@ -91,3 +91,23 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds(httpx2.Response(429, headers={"Retry-After": "999"}), cap=30) == 30
     dated = httpx2.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     assert retry_after_seconds(dated) == 0.0
+
+
+async def test_relative_urls_resolve_against_the_base_and_are_remembered() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(str(request.url))
+        return httpx2.Response(200)
+
+    clients = HttpClients(transport=httpx2.MockTransport(handler))
+    client = clients.client("https://crm.example/api/v2")
+    await client.get("/contacts", params={"phone": "+1"})
+    await client.get("/contacts", params={"phone": "+2"})
+    await client.get("https://other.example/x")
+    assert seen == [
+        "https://crm.example/api/v2/contacts?phone=%2B1",
+        "https://crm.example/api/v2/contacts?phone=%2B2",
+        "https://other.example/x",
+    ]
+    await clients.aclose()

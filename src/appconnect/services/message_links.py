@@ -97,6 +97,11 @@ _LINKED_ROW = (
 _CLAIM_ROW = select(ConversationLogRow.__table__).where(
     ConversationLogRow.conversation_log_id == bindparam("key")
 )
+# Built once: constructing an INSERT per message was a tenth of the route's CPU.
+_RESERVE = {
+    "sqlite": sqlite_insert(MessageLogRow).on_conflict_do_nothing(index_elements=["id"]),
+    "postgresql": pg_insert(MessageLogRow).on_conflict_do_nothing(index_elements=["id"]),
+}
 _LINK_KEYS = ("id", "platform", "conversationId", "conversationLogId", "thirdPartyLogId", "userId")
 _MESSAGES = cast(Table, MessageLogRow.__table__)
 _CLAIMS = cast(Table, ConversationLogRow.__table__)
@@ -111,6 +116,7 @@ class MessageLinks:
 
     def __init__(self, rt: Runtime) -> None:
         self._db = rt.db
+        self._reserve_stmt = _RESERVE["sqlite" if rt.db.is_sqlite else "postgresql"]
         self._stale_after = max(MIN_STALE_CLAIM, timedelta(seconds=4 * rt.settings.http_timeout))
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
@@ -144,21 +150,19 @@ class MessageLinks:
         self, message_id: str, conv: Conversation, third_party_log_id: str | None
     ) -> bool:
         """Insert the message's row before its CRM call; ``False`` if another request has it."""
-        stmt = (
-            self._insert(_MESSAGES)
-            .values(
-                id=message_id,
-                platform=conv.platform,
-                conversationId=conv.conversation_id,
-                conversationLogId=conv.conversation_log_id,
-                thirdPartyLogId=third_party_log_id,
-                userId=conv.user_id,
-                createdAt=utcnow(),
-                updatedAt=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        return await self._run(lambda conn: _changed(conn.execute(stmt)))
+        now = utcnow()
+        row = {
+            "id": message_id,
+            "platform": conv.platform,
+            "conversationId": conv.conversation_id,
+            "conversationLogId": conv.conversation_log_id,
+            "thirdPartyLogId": third_party_log_id,
+            "userId": conv.user_id,
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        stmt = self._reserve_stmt
+        return await self._run(lambda conn: _changed(conn.execute(stmt, row)))
 
     async def release_message(self, message_id: str) -> None:
         """Drop a reservation whose CRM call failed, so a later request can log the message."""
