@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -59,7 +59,3 @@ def make_settings(db_url: str, tmp_path: Any) -> Callable[..., Settings]:
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
-
-@pytest.fixture
-async def no_leaks() -> AsyncIterator[None]:
-    yield
