@@ -31,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from appconnect.compose.formatting import js_str, js_truthy
@@ -226,6 +228,17 @@ _SESSION_ROWS = (
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
 _INSERT = insert(_TABLE)
+_KEY = ["id", "sessionId", "extensionNumber", "hashedExtensionId"]
+# INSERT that reports an identical pending/complete row by changing nothing (no exception, so a
+# PostgreSQL transaction stays usable for the sweep-and-retry path).
+_INSERT_IF_ABSENT = {
+    "sqlite": sqlite_insert(CallLogRow).on_conflict_do_nothing(index_elements=_KEY),
+    "postgresql": pg_insert(CallLogRow).on_conflict_do_nothing(index_elements=_KEY),
+}
+
+
+def _changed(result: Any) -> bool:
+    return bool(getattr(result, "rowcount", 0))
 
 
 class CallLogStore:
@@ -289,12 +302,20 @@ class CallLogStore:
             "updatedAt": now,
         }
 
+        insert_row = _INSERT_IF_ABSENT[self._db.engine.dialect.name]
+
         def work(conn: Connection) -> None:
             self._serialize(conn, session_id)
-            self._sweep_stale(conn, session_id)
-            conn.execute(_INSERT, row)
-            if self._conflicts(conn, reservation):
-                raise DuplicateLog(session_id)
+            # Common case: two statements. Abandoned reservations of this session are swept
+            # only when something is in the way, then the attempt is made once more.
+            for attempt in (1, 2):
+                inserted = _changed(conn.execute(insert_row, row))
+                if inserted and not self._conflicts(conn, reservation):
+                    return
+                if attempt == 2 or not self._sweep_stale(conn, session_id):
+                    raise DuplicateLog(session_id)
+                if inserted:
+                    conn.execute(delete(_TABLE).where(reservation.where()))
 
         try:
             await self._db.write(work)
@@ -312,11 +333,13 @@ class CallLogStore:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(session_id)}
             )
 
-    def _sweep_stale(self, conn: Connection, session_id: str) -> None:
+    def _sweep_stale(self, conn: Connection, session_id: str) -> bool:
+        """Delete this session's abandoned reservations; ``True`` if there were any."""
         cutoff = utcnow() - STALE_RESERVATION
-        result = conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})
-        if getattr(result, "rowcount", 0):
-            logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
+        if not _changed(conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})):
+            return False
+        logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
+        return True
 
     def _conflicts(self, conn: Connection, mine: Reservation) -> bool:
         """Does another row of the session (pending or not) already stand for this identity?"""
