@@ -122,3 +122,26 @@ async def test_user_cache_is_coherent_for_this_process_and_bounded_for_others(
         assert await mine.get("u1") is None
     finally:
         await db.dispose()
+
+
+async def test_write_is_one_transaction_and_rolls_back_on_error(settings: Settings) -> None:
+    from appconnect.store.models import NoteCacheRow
+
+    db = Database(settings.database_url)
+    await db.migrate()
+    table = NoteCacheRow.__table__
+    try:
+        await db.write(
+            lambda conn: conn.execute(table.insert(), {"sessionId": "a", "note": "x", "ttl": 1})
+        )
+
+        def half_done(conn: Any) -> None:
+            conn.execute(table.insert(), {"sessionId": "b", "note": "y", "ttl": 1})
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            await db.write(half_done)
+        rows = await db.read(lambda conn: conn.execute(table.select()).mappings().all())
+        assert [r["sessionId"] for r in rows] == ["a"]  # "b" was rolled back with the error
+    finally:
+        await db.dispose()
