@@ -1439,3 +1439,23 @@ def test_js_to_number(value: Any, expected: float) -> None:
 @pytest.mark.parametrize("value", ["pending", "inf", "1_000", UNSET, {"a": 1}])
 def test_js_to_number_nan(value: Any) -> None:
     assert js_to_number(value) != js_to_number(value)
+
+
+def test_markdown_recomposition_keeps_the_call_score() -> None:
+    """The reference's heading rule let ``### ACE summary`` swallow ``**Call score**`` on
+    re-composition, and with a bulleted summary the score was lost; ours keeps it, once."""
+    inputs: dict[str, Any] = {
+        "log_format": "text/markdown",
+        "user_settings": {},
+        "call_log": {"direction": "Inbound"},
+        "contact_info": {},
+        "user": {},
+        "ring_sense_summary": "Discussed pricing",
+        "ring_sense_ai_score": "88",
+        "ring_sense_bulleted_summary": "- pricing\n- follow-up",
+    }
+    first = compose_call_log(**inputs)
+    again = compose_call_log(existing_body=first, **inputs)
+    assert first.count("**Call score**: 88") == 1
+    assert again.count("**Call score**: 88") == 1
+    assert compose_call_log(existing_body=again, **inputs) == again

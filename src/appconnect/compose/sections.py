@@ -301,10 +301,17 @@ def _md_field(label: str, *, ignore_case: bool = False, write_once: bool = False
     return Rule(pattern, line, _append(line), write_once=write_once)
 
 
-def _md_heading(title: str, value: Template = _identity) -> Rule:
-    """``### T`` sections; a replacement leaves the following newline in place (quirk 8.4)."""
+def _md_heading(title: str, value: Template = _identity, *, stop_before: str = "") -> Rule:
+    """``### T`` sections; a replacement leaves the following newline in place (quirk 8.4).
+
+    ``stop_before``: a field line our own layout puts right after this section. The reference
+    lets the section run to the next heading, so re-composing ``ACE summary`` swallowed the
+    ``**Call score**`` line after it, and with a bulleted summary present the score was lost
+    (data loss: fixed here, the only departure from the reference's Markdown rules).
+    """
     section = _wrap(f"### {title}\n", "\n")
-    pattern = re.compile(rf"### {re.escape(title)}\n([\s\S]*?)(?=\n### |\n\Z|\Z)")
+    stop = rf"\n{re.escape(stop_before)}|" if stop_before else ""
+    pattern = re.compile(rf"### {re.escape(title)}\n([\s\S]*?)(?={stop}\n### |\n\Z|\Z)")
     return Rule(pattern, section, _append(section), value)
 
 
@@ -334,7 +341,7 @@ _MARKDOWN: Final[Mapping[Section, Rule]] = {
     Section.AI_NOTE: _md_heading("AI Note", clear_trailing_newlines),
     Section.TRANSCRIPT: _md_heading("Transcript"),
     Section.ACE_TRANSCRIPT: _md_heading("ACE transcript", clear_trailing_newlines),
-    Section.ACE_SUMMARY: _md_heading("ACE summary"),
+    Section.ACE_SUMMARY: _md_heading("ACE summary", stop_before="**Call score**: "),
     Section.CALL_SCORE: _md_field("Call score"),
     Section.ACE_BULLETED_SUMMARY: _md_heading("ACE bulleted summary"),
     Section.ACE_LINK: Rule(
