@@ -15,6 +15,7 @@ from typing import Any
 
 from appconnect.connectors.interfaces import INTERFACES, REQUIRED, python_name, wire_name
 from appconnect.connectors.invoke import call_positional, call_with_kwargs
+from appconnect.connectors.results import to_wire
 from appconnect.manifest import Manifest, load_manifest
 
 PROXY_PLATFORM = "proxy"
@@ -110,6 +111,13 @@ class ConnectorView:
         if fn is None:
             raise MissingInterface(self.platform, wire_name(name))
         return await call_with_kwargs(fn, kwargs)
+
+    async def call_object(self, name: str, /, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`call`, with the result in its wire shape; a non-object result is an error."""
+        result = to_wire(await self.call(name, **kwargs))
+        if not isinstance(result, dict):
+            raise TypeError(f"{python_name(name)} must return an object")
+        return result
 
     async def call_positional(self, name: str, *args: Any) -> Any:
         fn = self.get(name)

@@ -240,20 +240,16 @@ async def _oauth_callback(
 
     info, source = await managed_auth.managed_oauth_info(rt, query.get("rcAccountId"), platform)
     if info is None:
-        info = to_wire(
-            await view.call(
-                "getOauthInfo",
-                token_url=query.get("tokenUrl"),
-                hostname=hostname,
-                rc_account_id=query.get("rcAccountId"),
-                proxy_id=proxy_id,
-                proxy_config=proxy_config,
-                user_email=query.get("userEmail"),
-                is_from_mcp=bool(state.get("sessionId")),
-            )
+        info = await view.call_object(
+            "getOauthInfo",
+            token_url=query.get("tokenUrl"),
+            hostname=hostname,
+            rc_account_id=query.get("rcAccountId"),
+            proxy_id=proxy_id,
+            proxy_config=proxy_config,
+            user_email=query.get("userEmail"),
+            is_from_mcp=bool(state.get("sessionId")),
         )
-    if not isinstance(info, dict):
-        raise TypeError("get_oauth_info must return an object")
     hostname = info.get("hostname") or hostname
     token_url = info.get("accessTokenUri") or query.get("tokenUrl")
     if info.get("failMessage"):

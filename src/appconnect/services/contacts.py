@@ -23,7 +23,6 @@ from typing import Any
 import phonenumbers
 
 from appconnect.connectors.registry import ConnectorView
-from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
 from appconnect.services.contact_cache import drop_contacts, get_cached_contacts, store_contacts
 from appconnect.services.credentials import AuthContext, authenticate
@@ -141,21 +140,17 @@ async def _look_up(rt: Runtime, user: User, q: PhoneLookup) -> dict[str, Any]:
     view, ctx = await _authenticated(rt, q.platform, user)
     if ctx is None:
         return dict(SESSION_REVOKED)
-    raw = to_wire(
-        await view.call(
-            "findContact",
-            user=ctx.user,
-            auth_header=ctx.auth_header,
-            phone_number=q.phone_number,
-            overriding_format=q.overriding_format,
-            is_extension=q.is_extension,
-            proxy_config=ctx.proxy_config,
-            tracer=None,
-            is_force_refresh_account_data=q.force_refresh,
-        )
+    raw = await view.call_object(
+        "findContact",
+        user=ctx.user,
+        auth_header=ctx.auth_header,
+        phone_number=q.phone_number,
+        overriding_format=q.overriding_format,
+        is_extension=q.is_extension,
+        proxy_config=ctx.proxy_config,
+        tracer=None,
+        is_force_refresh_account_data=q.force_refresh,
     )
-    if not isinstance(raw, dict):
-        raise TypeError("find_contact must return an object")
     result = _pick(
         raw, "successful", "returnMessage", "extraDataTracking", contact="matchedContactInfo"
     )
@@ -297,20 +292,16 @@ async def create_contact(
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
-        raw = to_wire(
-            await view.call(
-                "createContact",
-                user=ctx.user,
-                auth_header=ctx.auth_header,
-                phone_number=new.phone_number,
-                new_contact_name=new.name,
-                new_contact_type=new.type,
-                additional_submission=new.additional_submission,
-                proxy_config=ctx.proxy_config,
-            )
+        raw = await view.call_object(
+            "createContact",
+            user=ctx.user,
+            auth_header=ctx.auth_header,
+            phone_number=new.phone_number,
+            new_contact_name=new.name,
+            new_contact_type=new.type,
+            additional_submission=new.additional_submission,
+            proxy_config=ctx.proxy_config,
         )
-        if not isinstance(raw, dict):
-            raise TypeError("create_contact must return an object")
     except Exception as exc:
         return api_error_result(exc, platform, "createContact")
     if raw.get("contactInfo") is not None:
@@ -340,17 +331,13 @@ async def find_contact_with_name(
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
-        raw = to_wire(
-            await view.call(
-                "findContactWithName",
-                user=ctx.user,
-                auth_header=ctx.auth_header,
-                name=name,
-                proxy_config=ctx.proxy_config,
-            )
+        raw = await view.call_object(
+            "findContactWithName",
+            user=ctx.user,
+            auth_header=ctx.auth_header,
+            name=name,
+            proxy_config=ctx.proxy_config,
         )
-        if not isinstance(raw, dict):
-            raise TypeError("find_contact_with_name must return an object")
     except Exception as exc:
         return api_error_result(exc, platform, "findContactWithName")
     result = _pick(raw, "successful", "returnMessage", contact="matchedContactInfo")

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from appconnect.connectors.registry import ConnectorNotFound, ConnectorView
-from appconnect.connectors.results import to_wire
 from appconnect.kv import LockTimeout
 from appconnect.runtime import Runtime
 from appconnect.services.oauth import OAuthApp, OAuthError
@@ -46,9 +45,7 @@ async def load_proxy_config(runtime: Runtime, proxy_id: str | None) -> Any:
 
 async def oauth_app_for(runtime: Runtime, view: ConnectorView, **kwargs: Any) -> OAuthApp:
     """Build the OAuth client from the connector's ``get_oauth_info``."""
-    info = to_wire(await view.call("getOauthInfo", **kwargs))
-    if not isinstance(info, dict):
-        raise TypeError("get_oauth_info must return an object")
+    info = await view.call_object("getOauthInfo", **kwargs)
     return OAuthApp(info, runtime.http.client())
 
 
