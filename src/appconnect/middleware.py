@@ -89,7 +89,7 @@ class AppConnectMiddleware:
             # Unauthenticated. A bad bearer also hides the query token; a bad query token alone
             # stays visible so the route can say "invalid" rather than "missing".
             seen = None if bearer else query_token
-            scope[SCOPE_SESSION] = Session(seen, None)
+            scope[SCOPE_SESSION] = Session(seen, claims if seen else None)
             await self.app(scope, receive, send)
             return
 

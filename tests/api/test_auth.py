@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx2
+import jwt as pyjwt
 import pytest
 from sqlalchemy import text
 from tests.fakes import FakeCrm
@@ -175,6 +176,17 @@ async def test_tampered_and_missing_tokens_are_refused(settings: Settings) -> No
         assert (response.status_code, response.text) == (400, "Invalid JWT token")
         no_token = await client.get("/licenseStatus")
         assert no_token.json()["licenseStatus"] == "Invalid (Invalid user session)"
+        # A genuine token without an id claim is "no user id", not "invalid" (reference table).
+        no_id = pyjwt.encode({"platform": "keycrm"}, "test-secret-key", algorithm="HS256")
+        response = await client.get("/licenseStatus", params={"jwtToken": no_id})
+        assert (response.status_code, response.text) == (400, "No user ID")
+        response = await client.put(
+            "/callDisposition", params={"jwtToken": no_id}, json={"sessionId": "s"}
+        )
+        assert (response.status_code, response.text) == (
+            400,
+            "Please go to Settings and authorize CRM platform",
+        )
         assert (
             await client.post("/unAuthorize")
         ).text == "Please go to Settings and authorize CRM platform"

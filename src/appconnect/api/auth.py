@@ -76,9 +76,9 @@ async def license_status(request: Request) -> Response:
                 "licenseStatusDescription": "",
             }
         )
-    if not s.valid:
+    if not s.decodable:
         return r.text("Invalid JWT token", 400)
-    if s.user_id is None:
+    if not s.valid:
         return r.text("No user ID", 400)
     status, reply = await auth.license_status(runtime(request), s.user_id, s.platform)
     return _reply(status, reply)

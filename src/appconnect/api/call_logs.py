@@ -127,8 +127,7 @@ async def put_call_disposition(request: Request) -> Response:
     """Write disposition values onto the CRM activity of a logged call."""
     s = session(request)
     if not s.valid:
-        rt = runtime(request)
-        invalid = s.present and rt.sessions.verify(s.token) is None
+        invalid = s.present and not s.decodable
         return r.text(INVALID_JWT if invalid else r.NOAUTH, 400)
 
     async def flow() -> dict[str, Any]:

@@ -15,7 +15,11 @@ SCOPE_SESSION = "appconnect.session"
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """``token`` is what the route received; ``claims`` is set only when it verified."""
+    """``token`` is what the route received; ``claims`` is set only when it verified.
+
+    A verified token without an ``id`` claim is decodable but not a session: routes that tell
+    "invalid token" from "no user id" (the reference's ``/licenseStatus``) need both facts.
+    """
 
     token: str | None
     claims: dict[str, Any] | None
@@ -25,8 +29,12 @@ class Session:
         return bool(self.token)
 
     @property
-    def valid(self) -> bool:
+    def decodable(self) -> bool:
         return self.claims is not None
+
+    @property
+    def valid(self) -> bool:
+        return self.claims is not None and self.claims.get("id") is not None
 
     @property
     def user_id(self) -> str | None:
