@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appconnect.runtime import Runtime
+from appconnect.store.db import conflict_insert
 from appconnect.store.models import AccountDataRow, CacheRow, utcnow
 
 
@@ -36,7 +35,7 @@ async def put(
 ) -> None:
     """Create or replace one row as a single upsert (safe under concurrent writers)."""
     now = utcnow()
-    insert = sqlite_insert if rt.db.is_sqlite else pg_insert
+    insert = conflict_insert(rt.db.dialect)
     stmt = insert(AccountDataRow).values(
         rc_account_id=str(rc_account_id),
         platform_name=platform,

@@ -31,13 +31,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.security.hashing import hash_id
-from appconnect.store.db import Database
+from appconnect.store.db import DIALECTS, Database, changed, conflict_insert
 from appconnect.store.models import CallLogRow, utcnow
 
 logger = logging.getLogger("appconnect.call_logs")
@@ -121,21 +119,6 @@ class CallLogLink:
             contact_id=row["contactId"],
             created_at=row["createdAt"],
             updated_at=row["updatedAt"],
-        )
-
-    @classmethod
-    def from_row(cls, row: CallLogRow) -> CallLogLink:
-        return cls(
-            id=row.id,
-            session_id=row.session_id,
-            extension_number=row.extension_number or "",
-            hashed_extension_id=row.hashed_extension_id or "",
-            platform=row.platform,
-            third_party_log_id=row.third_party_log_id,
-            user_id=row.user_id,
-            contact_id=row.contact_id,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -232,13 +215,9 @@ _KEY = ["id", "sessionId", "extensionNumber", "hashedExtensionId"]
 # INSERT that reports an identical pending/complete row by changing nothing (no exception, so a
 # PostgreSQL transaction stays usable for the sweep-and-retry path).
 _INSERT_IF_ABSENT = {
-    "sqlite": sqlite_insert(CallLogRow).on_conflict_do_nothing(index_elements=_KEY),
-    "postgresql": pg_insert(CallLogRow).on_conflict_do_nothing(index_elements=_KEY),
+    dialect: conflict_insert(dialect)(CallLogRow).on_conflict_do_nothing(index_elements=_KEY)
+    for dialect in DIALECTS
 }
-
-
-def _changed(result: Any) -> bool:
-    return bool(getattr(result, "rowcount", 0))
 
 
 class CallLogStore:
@@ -302,14 +281,14 @@ class CallLogStore:
             "updatedAt": now,
         }
 
-        insert_row = _INSERT_IF_ABSENT[self._db.engine.dialect.name]
+        insert_row = _INSERT_IF_ABSENT[self._db.dialect]
 
         def work(conn: Connection) -> None:
             self._serialize(conn, session_id)
             # Common case: two statements. Abandoned reservations of this session are swept
             # only when something is in the way, then the attempt is made once more.
             for attempt in (1, 2):
-                inserted = _changed(conn.execute(insert_row, row))
+                inserted = changed(conn.execute(insert_row, row))
                 if inserted and not self._conflicts(conn, reservation):
                     return
                 if attempt == 2 or not self._sweep_stale(conn, session_id):
@@ -336,7 +315,7 @@ class CallLogStore:
     def _sweep_stale(self, conn: Connection, session_id: str) -> bool:
         """Delete this session's abandoned reservations; ``True`` if there were any."""
         cutoff = utcnow() - STALE_RESERVATION
-        if not _changed(conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})):
+        if not changed(conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})):
             return False
         logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
         return True

@@ -24,11 +24,10 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.runtime import Runtime
+from appconnect.store.db import DIALECTS, changed, conflict_insert
 from appconnect.store.models import ConversationLogRow, MessageLogRow, utcnow
 
 T = TypeVar("T")
@@ -99,16 +98,12 @@ _CLAIM_ROW = select(ConversationLogRow.__table__).where(
 )
 # Built once: constructing an INSERT per message was a tenth of the route's CPU.
 _RESERVE = {
-    "sqlite": sqlite_insert(MessageLogRow).on_conflict_do_nothing(index_elements=["id"]),
-    "postgresql": pg_insert(MessageLogRow).on_conflict_do_nothing(index_elements=["id"]),
+    dialect: conflict_insert(dialect)(MessageLogRow).on_conflict_do_nothing(index_elements=["id"])
+    for dialect in DIALECTS
 }
 _LINK_KEYS = ("id", "platform", "conversationId", "conversationLogId", "thirdPartyLogId", "userId")
 _MESSAGES = cast(Table, MessageLogRow.__table__)
 _CLAIMS = cast(Table, ConversationLogRow.__table__)
-
-
-def _changed(result: Any) -> bool:
-    return bool(getattr(result, "rowcount", 0))
 
 
 class MessageLinks:
@@ -116,7 +111,7 @@ class MessageLinks:
 
     def __init__(self, rt: Runtime) -> None:
         self._db = rt.db
-        self._reserve_stmt = _RESERVE["sqlite" if rt.db.is_sqlite else "postgresql"]
+        self._reserve_stmt = _RESERVE[rt.db.dialect]
         self._stale_after = max(MIN_STALE_CLAIM, timedelta(seconds=4 * rt.settings.http_timeout))
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
@@ -127,7 +122,7 @@ class MessageLinks:
             raise LinkStoreError(str(exc)) from exc
 
     def _insert(self, table: Any) -> Any:
-        return (sqlite_insert if self._db.is_sqlite else pg_insert)(table)
+        return conflict_insert(self._db.dialect)(table)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -162,7 +157,7 @@ class MessageLinks:
             "updatedAt": now,
         }
         stmt = self._reserve_stmt
-        return await self._run(lambda conn: _changed(conn.execute(stmt, row)))
+        return await self._run(lambda conn: changed(conn.execute(stmt, row)))
 
     async def release_message(self, message_id: str) -> None:
         """Drop a reservation whose CRM call failed, so a later request can log the message."""
@@ -185,7 +180,7 @@ class MessageLinks:
                 conversationLogId=key, platform=conv.platform, thirdPartyLogId=None,
                 userId=conv.user_id, createdAt=now, updatedAt=now,
             ).on_conflict_do_nothing(index_elements=["conversationLogId"])  # fmt: skip
-            return Claimed() if _changed(conn.execute(inserted)) else None
+            return Claimed() if changed(conn.execute(inserted)) else None
         if claim["thirdPartyLogId"]:
             return Existing(self._from_claim(claim, conv))
         # A pending claim whose owner evidently died is taken over (compare-and-set on its age).
@@ -198,7 +193,7 @@ class MessageLinks:
             )
             .values(userId=conv.user_id, updatedAt=utcnow())
         )
-        return Claimed() if _changed(conn.execute(stale)) else None
+        return Claimed() if changed(conn.execute(stale)) else None
 
     def _from_claim(self, claim: Any, conv: Conversation) -> dict[str, Any]:
         # Only reached when no messageLogs row carries the id (e.g. it was deleted).

@@ -15,10 +15,9 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from appconnect.store.db import Database
+from appconnect.store.db import DIALECTS, Database, conflict_insert
 from appconnect.store.models import NoteCacheRow
 
 NOTE_TTL_SECONDS = 3600
@@ -41,11 +40,10 @@ class NoteCache:
             await session.execute(delete(NoteCacheRow).where(NoteCacheRow.ttl <= now))
 
     async def _upsert(self, session: AsyncSession, session_id: str, note: str, ttl: int) -> None:
-        dialect = self._db.engine.dialect.name
+        dialect = self._db.dialect
         values = {"session_id": session_id, "note": note, "ttl": ttl}
-        if dialect in ("sqlite", "postgresql"):
-            insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-            stmt = insert(NoteCacheRow).values(**values)
+        if dialect in DIALECTS:
+            stmt = conflict_insert(dialect)(NoteCacheRow).values(**values)
             await session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[NoteCacheRow.session_id],

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,6 +27,19 @@ logger = logging.getLogger("appconnect.store")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
+
+# The databases the server runs on; both speak INSERT ... ON CONFLICT.
+DIALECTS = ("sqlite", "postgresql")
+
+
+def conflict_insert(dialect: str) -> Callable[..., Any]:
+    """The ``insert()`` construct with ``on_conflict_do_*`` for ``dialect``."""
+    return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
+def changed(result: Any) -> bool:
+    """Did a DML statement touch a row (``rowcount`` where the driver reports it)?"""
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -69,6 +84,10 @@ class Database:
                 "sqlite" + url[url.index("://") :], poolclass=SingletonThreadPool, echo=echo
             )
             event.listen(self._sync_engine, "connect", _tune_sqlite)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     @property
     def is_sqlite(self) -> bool:

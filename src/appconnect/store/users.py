@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import bindparam, delete, select
 
+from appconnect.store.db import changed
 from appconnect.store.models import UserRow, utcnow
 
 if TYPE_CHECKING:
@@ -172,25 +173,6 @@ class UserStore:
     def forget(self, user_id: str) -> None:
         self._cache.pop(user_id, None)
 
-    def _from_row(self, row: UserRow) -> User:
-        return User(
-            id=row.id,
-            platform=row.platform,
-            hostname=row.hostname,
-            access_token=self._box.decrypt(row.access_token),
-            refresh_token=self._box.decrypt(row.refresh_token),
-            token_expiry=_aware(row.token_expiry),
-            timezone_name=row.timezone_name,
-            timezone_offset=row.timezone_offset,
-            rc_account_id=row.rc_account_id,
-            hashed_rc_extension_id=row.hashed_rc_extension_id,
-            platform_additional_info=copy.deepcopy(row.platform_additional_info or {}),
-            user_settings=copy.deepcopy(row.user_settings or {}),
-            created_at=_aware(row.created_at),
-            updated_at=_aware(row.updated_at),
-            _store=self,
-        )
-
     def _fill_row(self, row: UserRow, user: User) -> None:
         row.platform = user.platform
         row.hostname = user.hostname
@@ -228,9 +210,7 @@ class UserStore:
         return user
 
     async def _load(self, user_id: str) -> User | None:
-        row = await self._db.read(
-            lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).first()
-        )
+        row = await self._db.read(lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).first())
         if row is None:
             return None
         values = row._mapping
@@ -315,8 +295,4 @@ class UserStore:
         self.forget(user_id)
         async with self._db.transaction() as session:
             result = await session.execute(delete(UserRow).where(UserRow.id == user_id))
-        return bool(getattr(result, "rowcount", 0))
-
-    async def ids(self) -> list[str]:
-        async with self._db.session() as session:
-            return list((await session.scalars(select(UserRow.id))).all())
+        return changed(result)
