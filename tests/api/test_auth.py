@@ -13,7 +13,7 @@ import jwt as pyjwt
 import pytest
 from sqlalchemy import text
 from tests.fakes import FakeCrm
-from tests.support import bearer, serve
+from tests.support import add_user, bearer, serve
 
 from appconnect import (
     Connector,
@@ -277,20 +277,10 @@ async def test_oauth_callback_errors(settings: Settings) -> None:
 
 
 async def oauth_user(rt: Any, expiry: datetime | None, refresh: str = "rt-old") -> str:
-    await rt.users.upsert_login(
-        user_id="7-oauthcrm",
-        platform="oauthcrm",
-        hostname="crm.example",
-        access_token="at-old",
-        refresh_token=refresh,
-        token_expiry=expiry,
-        timezone_name=None,
-        timezone_offset=None,
-        rc_account_id=None,
-        hashed_rc_extension_id=None,
-        platform_additional_info={},
-    )
-    return str(rt.sessions.issue("7-oauthcrm", "oauthcrm"))
+    return await add_user(
+        rt, "7-oauthcrm", "oauthcrm", hostname="crm.example", access_token="at-old",
+        refresh_token=refresh, token_expiry=expiry,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("concurrency", [50])

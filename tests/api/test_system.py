@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 import jwt
-from tests.support import bearer, serve
+from tests.support import add_user, bearer, serve
 
 from appconnect import Connector, ConnectorRegistry, create_app
 from appconnect.settings import Settings
@@ -108,20 +108,7 @@ async def test_hostname_needs_a_session_and_a_user(settings: Settings) -> None:
         ).text == "Please go to Settings and authorize CRM platform"
         ghost = rt.sessions.issue("ghost", "acme")
         assert (await client.get("/hostname", headers=bearer(ghost))).text == "User not found"
-        await rt.users.upsert_login(
-            user_id="u1",
-            platform="acme",
-            hostname="crm.example",
-            access_token="t",
-            refresh_token=None,
-            token_expiry=None,
-            timezone_name=None,
-            timezone_offset=None,
-            rc_account_id=None,
-            hashed_rc_extension_id=None,
-            platform_additional_info={},
-        )
-        token = rt.sessions.issue("u1", "acme")
+        token = await add_user(rt, "u1", "acme", hostname="crm.example")
         assert (await client.get("/hostname", headers=bearer(token))).text == "crm.example"
         # legacy query-parameter token
         assert (await client.get("/hostname", params={"jwtToken": token})).text == "crm.example"
@@ -144,20 +131,7 @@ async def test_token_near_expiry_is_reissued_in_a_header(settings: Settings) -> 
 
 async def test_bad_bearer_hides_query_token(settings: Settings) -> None:
     async with serve(make_app(settings)) as (client, rt):
-        await rt.users.upsert_login(
-            user_id="u1",
-            platform="acme",
-            hostname="h",
-            access_token="t",
-            refresh_token=None,
-            token_expiry=None,
-            timezone_name=None,
-            timezone_offset=None,
-            rc_account_id=None,
-            hashed_rc_extension_id=None,
-            platform_additional_info={},
-        )
-        good = rt.sessions.issue("u1", "acme")
+        good = await add_user(rt, "u1", "acme", hostname="h")
         response = await client.get(
             "/hostname", params={"jwtToken": good}, headers=bearer("garbage")
         )
