@@ -535,6 +535,24 @@ async def test_failed_update_is_reported_as_create_error_and_unlinks_that_messag
     ]
 
 
+async def test_updates_of_an_existing_log_stop_at_the_first_failure_and_free_the_rest(
+    h: Harness,
+) -> None:
+    """Messages updating an existing log are reserved together; a failure frees the unsent."""
+    await h.post(submission([sms("m1", "first")]))
+    h.crm.update_status = [200, 500]
+
+    response = await h.post(submission([sms("m4"), sms("m3"), sms("m2"), sms("m1")]))
+
+    assert response.json()["returnMessage"]["message"] == "Error creating message log"
+    assert sorted(await h.message_rows()) == ["m1", "m2"]
+    h.crm.calls.clear()
+
+    retry = await h.post(submission([sms("m4"), sms("m3"), sms("m2"), sms("m1")]))
+    assert retry.json()["logIds"] == ["m3", "m4"]
+    assert [c.method for c in h.crm.calls] == ["PATCH", "PATCH"]
+
+
 async def test_create_without_log_id_links_nothing(db_url: str) -> None:
     async with running(db_url, FakeCRM(empty_id=True)) as h:
         response = await h.post(submission([sms("m1")]))

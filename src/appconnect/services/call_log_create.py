@@ -247,7 +247,10 @@ async def _finish(
     contact_id = _contact_id(body)
     try:
         await store.complete(
-            res, third_party_log_id=log_id, row_id=row_id, session_id=session_id,
+            res,
+            third_party_log_id=log_id,
+            row_id=row_id,
+            session_id=session_id,
             contact_id=contact_id,
         )
     except SQLAlchemyError:
@@ -256,8 +259,14 @@ async def _finish(
         logger.exception("storing the call-log link for session %s failed", session_id)
         return failure(DB_FAILURE_MESSAGE)
     link = CallLogLink(
-        row_id, session_id, res.identity.extension_number, res.identity.hashed_extension_id,
-        res.platform, log_id, res.user_id, contact_id,
+        row_id,
+        session_id,
+        res.identity.extension_number,
+        res.identity.hashed_extension_id,
+        res.platform,
+        log_id,
+        res.user_id,
+        contact_id,
     )
     try:
         await dispatch_async_plugins(rt, user=user, operation="createCallLog", body=body, link=link)

@@ -191,13 +191,14 @@ class Reservation:
     platform: str | None = None
     user_id: str | None = None
 
-    def where(self) -> Any:
-        return and_(
-            _C.id == self.id,
-            _C.sessionId == self.session_id,
-            _C.extensionNumber == self.identity.extension_number,
-            _C.hashedExtensionId == self.identity.hashed_extension_id,
-        )
+    def key(self) -> dict[str, str]:
+        """The bound parameters of :data:`_MINE` (the row's primary key)."""
+        return {
+            "k_id": self.id,
+            "k_session": self.session_id,
+            "k_ext": self.identity.extension_number,
+            "k_hash": self.identity.hashed_extension_id,
+        }
 
 
 _SWEEP = delete(_TABLE).where(
@@ -210,7 +211,36 @@ _SESSION_ROWS = (
     .where(_C.sessionId == bindparam("session_id"))
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
+_COMPLETED_ROWS = (
+    select(_TABLE)
+    .where(
+        _C.sessionId.in_(bindparam("session_ids", expanding=True)),
+        _C.thirdPartyLogId.is_not(None),
+    )
+    .order_by(_C.hashedExtensionId, _C.extensionNumber)
+)
 _INSERT = insert(_TABLE)
+# Statements are built once with bound parameters: building an UPDATE per request (and
+# SQLAlchemy generating its cache key) cost more CPU than running it.
+_MINE = and_(
+    _C.id == bindparam("k_id"),
+    _C.sessionId == bindparam("k_session"),
+    _C.extensionNumber == bindparam("k_ext"),
+    _C.hashedExtensionId == bindparam("k_hash"),
+)
+_COMPLETE = (
+    update(_TABLE)
+    .where(_MINE, _C.thirdPartyLogId.is_(None))
+    .values(
+        id=bindparam("v_id"),
+        sessionId=bindparam("v_session"),
+        thirdPartyLogId=bindparam("v_log"),
+        contactId=bindparam("v_contact"),
+        updatedAt=bindparam("v_updated"),
+    )
+)
+_DROP_PENDING = delete(_TABLE).where(_MINE, _C.thirdPartyLogId.is_(None))
+_DROP_MINE = delete(_TABLE).where(_MINE)
 _KEY = ["id", "sessionId", "extensionNumber", "hashedExtensionId"]
 # INSERT that reports an identical pending/complete row by changing nothing (no exception, so a
 # PostgreSQL transaction stays usable for the sweep-and-retry path).
@@ -235,14 +265,13 @@ class CallLogStore:
         wanted = sorted(set(session_ids))
         if not wanted:
             return {}
-        query = (
-            select(_TABLE)
-            .where(_C.sessionId.in_(wanted), _C.thirdPartyLogId.is_not(None))
-            .order_by(_C.hashedExtensionId, _C.extensionNumber)
-        )
-        rows = await self._db.read(
-            lambda conn: [CallLogLink.from_mapping(r) for r in conn.execute(query).mappings()]
-        )
+        params = {"session_ids": wanted}
+
+        def work(conn: Connection) -> list[CallLogLink]:
+            result = conn.execute(_COMPLETED_ROWS, params).mappings()
+            return [CallLogLink.from_mapping(r) for r in result]
+
+        rows = await self._db.read(work)
         found: dict[str, CallLogLink] = {}
         for session_id in wanted:
             match = select_link((r for r in rows if r.session_id == session_id), identity)
@@ -294,7 +323,7 @@ class CallLogStore:
                 if attempt == 2 or not self._sweep_stale(conn, session_id):
                     raise DuplicateLog(session_id)
                 if inserted:
-                    conn.execute(delete(_TABLE).where(reservation.where()))
+                    conn.execute(_DROP_MINE, reservation.key())
 
         try:
             await self._db.write(work)
@@ -343,39 +372,40 @@ class CallLogStore:
     ) -> None:
         """Turn the reservation into the link row (ids may have been rewritten by plugins)."""
         now = utcnow()
-        values = {
-            _C.id: row_id,
-            _C.sessionId: session_id,
-            _C.thirdPartyLogId: third_party_log_id,
-            _C.contactId: contact_id,
-            _C.updatedAt: now,
+        params = {
+            **reservation.key(),
+            "v_id": row_id,
+            "v_session": session_id,
+            "v_log": third_party_log_id,
+            "v_contact": contact_id,
+            "v_updated": now,
         }
 
         def work(conn: Connection) -> None:
-            result = conn.execute(
-                update(_TABLE)
-                .where(reservation.where(), _C.thirdPartyLogId.is_(None))
-                .values(values)
+            if changed(conn.execute(_COMPLETE, params)):
+                return
+            # Our reservation was swept as stale while the CRM was slow: store the row anyway,
+            # the CRM activity exists. A conflicting row makes this fail loudly.
+            logger.warning("reservation for session %s vanished; re-inserting", session_id)
+            conn.execute(
+                _INSERT,
+                {
+                    "id": row_id,
+                    "sessionId": session_id,
+                    "thirdPartyLogId": third_party_log_id,
+                    "contactId": contact_id,
+                    "updatedAt": now,
+                    "extensionNumber": reservation.identity.extension_number,
+                    "hashedExtensionId": reservation.identity.hashed_extension_id,
+                    "platform": reservation.platform,
+                    "userId": reservation.user_id,
+                    "createdAt": now,
+                },
             )
-            if getattr(result, "rowcount", 1) == 0:
-                # Our reservation was swept as stale while the CRM was slow: store the row anyway,
-                # the CRM activity exists. A conflicting row makes this fail loudly.
-                logger.warning("reservation for session %s vanished; re-inserting", session_id)
-                conn.execute(
-                    _INSERT,
-                    {
-                        **{column.key: value for column, value in values.items()},
-                        "extensionNumber": reservation.identity.extension_number,
-                        "hashedExtensionId": reservation.identity.hashed_extension_id,
-                        "platform": reservation.platform,
-                        "userId": reservation.user_id,
-                        "createdAt": now,
-                    },
-                )
 
         await self._db.write(work)
 
     async def release(self, reservation: Reservation) -> None:
         """Drop a reservation whose CRM log was not created (never a completed row)."""
-        stmt = delete(_TABLE).where(reservation.where(), _C.thirdPartyLogId.is_(None))
-        await self._db.write(lambda conn: conn.execute(stmt))
+        key = reservation.key()
+        await self._db.write(lambda conn: conn.execute(_DROP_PENDING, key))

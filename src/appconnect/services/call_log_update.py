@@ -124,16 +124,14 @@ async def _update(
     }
 
 
-async def _existing(
-    view: ConnectorView, auth: AuthContext, link: CallLogLink
-) -> tuple[str, Any]:
+async def _existing(view: ConnectorView, auth: AuthContext, link: CallLogLink) -> tuple[str, Any]:
     """(current CRM body, ``fullLogResponse``); a failed fetch reads as an empty body."""
     if not view.has("getCallLog"):
         return "", None
     try:
         info = obj((await get_call_log(view, auth, link)).get("callLogInfo"))
     except Exception:
-        logger.warning("getCallLog before update failed; composing from \"\"", exc_info=True)
+        logger.warning('getCallLog before update failed; composing from ""', exc_info=True)
         return "", None
     body = info.get("fullBody") or info.get("note") or ""
     return (body if isinstance(body, str) else js_str(body)), info.get("fullLogResponse")

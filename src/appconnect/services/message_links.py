@@ -18,7 +18,7 @@ resolves its conversation-days through them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar, cast
@@ -104,6 +104,41 @@ _RESERVE = {
 _LINK_KEYS = ("id", "platform", "conversationId", "conversationLogId", "thirdPartyLogId", "userId")
 _MESSAGES = cast(Table, MessageLogRow.__table__)
 _CLAIMS = cast(Table, ConversationLogRow.__table__)
+# Every statement of the request path is built once, with bound parameters: constructing them
+# per call (and SQLAlchemy deriving each one's cache key) cost more CPU than executing them.
+_CLAIM = {
+    dialect: conflict_insert(dialect)(_CLAIMS).on_conflict_do_nothing(
+        index_elements=["conversationLogId"]
+    )
+    for dialect in DIALECTS
+}
+_LINKED_IDS = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
+    _MESSAGES.c.thirdPartyLogId.is_not(None),
+)
+_TAKE_OVER = (
+    update(_CLAIMS)
+    .where(
+        _CLAIMS.c.conversationLogId == bindparam("key"),
+        _CLAIMS.c.thirdPartyLogId.is_(None),
+        _CLAIMS.c.updatedAt < bindparam("cutoff"),
+    )
+    .values(userId=bindparam("v_user"), updatedAt=bindparam("v_now"))
+)
+_SET_CLAIM_LOG = (
+    update(_CLAIMS)
+    .where(_CLAIMS.c.conversationLogId == bindparam("key"))
+    .values(thirdPartyLogId=bindparam("v_log"))
+)
+_SET_MESSAGE_LOG = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("key"))
+    .values(thirdPartyLogId=bindparam("v_log"))
+)
+_DROP_MESSAGES = delete(_MESSAGES).where(_MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
+_DROP_PENDING_CLAIM = delete(_CLAIMS).where(
+    _CLAIMS.c.conversationLogId == bindparam("key"), _CLAIMS.c.thirdPartyLogId.is_(None)
+)
 
 
 class MessageLinks:
@@ -112,6 +147,7 @@ class MessageLinks:
     def __init__(self, rt: Runtime) -> None:
         self._db = rt.db
         self._reserve_stmt = _RESERVE[rt.db.dialect]
+        self._claim_stmt = _CLAIM[rt.db.dialect]
         self._stale_after = max(MIN_STALE_CLAIM, timedelta(seconds=4 * rt.settings.http_timeout))
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
@@ -121,9 +157,6 @@ class MessageLinks:
         except SQLAlchemyError as exc:
             raise LinkStoreError(str(exc)) from exc
 
-    def _insert(self, table: Any) -> Any:
-        return conflict_insert(self._db.dialect)(table)
-
     # -- messages ---------------------------------------------------------------------------
 
     async def known_ids(self, ids: Iterable[str]) -> set[str]:
@@ -131,38 +164,71 @@ class MessageLinks:
 
         A message whose create is still in flight (reserved, no CRM id yet) is not counted: if
         that create fails, this request may log it, still oldest first. The reservation insert
-        keeps it from being logged twice either way.
+        keeps it from being logged twice either way, so this is a plain read (no write lock).
         """
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return set()
-        query = select(MessageLogRow.id).where(
-            MessageLogRow.id.in_(wanted), MessageLogRow.third_party_log_id.is_not(None)
+        params = {"ids": wanted}
+        try:
+            return await self._db.read(
+                lambda conn: set(conn.execute(_LINKED_IDS, params).scalars().all())
+            )
+        except SQLAlchemyError as exc:
+            raise LinkStoreError(str(exc)) from exc
+
+    def _reserve(
+        self,
+        conn: Connection,
+        message_ids: Sequence[str],
+        conv: Conversation,
+        third_party_log_id: str | None,
+    ) -> list[str]:
+        now = utcnow()
+        reserved = []
+        for message_id in message_ids:
+            row = {
+                "id": message_id,
+                "platform": conv.platform,
+                "conversationId": conv.conversation_id,
+                "conversationLogId": conv.conversation_log_id,
+                "thirdPartyLogId": third_party_log_id,
+                "userId": conv.user_id,
+                "createdAt": now,
+                "updatedAt": now,
+            }
+            if changed(conn.execute(self._reserve_stmt, row)):
+                reserved.append(message_id)
+        return reserved
+
+    async def reserve_messages(
+        self, message_ids: Sequence[str], conv: Conversation, third_party_log_id: str | None
+    ) -> list[str]:
+        """Insert the messages' rows before their CRM calls, in one transaction.
+
+        Returns the ids this request now owns, in order; a message another request holds is
+        left out.
+        """
+        if not message_ids:
+            return []
+        return await self._run(
+            lambda conn: self._reserve(conn, message_ids, conv, third_party_log_id)
         )
-        return await self._run(lambda conn: set(conn.execute(query).scalars().all()))
 
     async def reserve_message(
         self, message_id: str, conv: Conversation, third_party_log_id: str | None
     ) -> bool:
-        """Insert the message's row before its CRM call; ``False`` if another request has it."""
-        now = utcnow()
-        row = {
-            "id": message_id,
-            "platform": conv.platform,
-            "conversationId": conv.conversation_id,
-            "conversationLogId": conv.conversation_log_id,
-            "thirdPartyLogId": third_party_log_id,
-            "userId": conv.user_id,
-            "createdAt": now,
-            "updatedAt": now,
-        }
-        stmt = self._reserve_stmt
-        return await self._run(lambda conn: changed(conn.execute(stmt, row)))
+        """Insert one message's row before its CRM call; ``False`` if another request has it."""
+        return bool(await self.reserve_messages([message_id], conv, third_party_log_id))
+
+    async def release_messages(self, message_ids: Sequence[str]) -> None:
+        """Drop reservations whose CRM calls failed or never ran, so a later request logs them."""
+        if message_ids:
+            params = {"ids": list(message_ids)}
+            await self._run(lambda conn: conn.execute(_DROP_MESSAGES, params))
 
     async def release_message(self, message_id: str) -> None:
-        """Drop a reservation whose CRM call failed, so a later request can log the message."""
-        stmt = delete(MessageLogRow).where(MessageLogRow.id == message_id)
-        await self._run(lambda conn: conn.execute(stmt))
+        await self.release_messages([message_id])
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -174,26 +240,27 @@ class MessageLinks:
         if row is not None:
             return Existing(link_record(row))
         claim = conn.execute(_CLAIM_ROW, {"key": key}).mappings().first()
+        now = utcnow()
         if claim is None:
-            now = utcnow()
-            inserted = self._insert(_CLAIMS).values(
-                conversationLogId=key, platform=conv.platform, thirdPartyLogId=None,
-                userId=conv.user_id, createdAt=now, updatedAt=now,
-            ).on_conflict_do_nothing(index_elements=["conversationLogId"])  # fmt: skip
-            return Claimed() if changed(conn.execute(inserted)) else None
+            new_claim = {
+                "conversationLogId": key,
+                "platform": conv.platform,
+                "thirdPartyLogId": None,
+                "userId": conv.user_id,
+                "createdAt": now,
+                "updatedAt": now,
+            }
+            return Claimed() if changed(conn.execute(self._claim_stmt, new_claim)) else None
         if claim["thirdPartyLogId"]:
             return Existing(self._from_claim(claim, conv))
         # A pending claim whose owner evidently died is taken over (compare-and-set on its age).
-        stale = (
-            update(_CLAIMS)
-            .where(
-                _CLAIMS.c.conversationLogId == key,
-                _CLAIMS.c.thirdPartyLogId.is_(None),
-                _CLAIMS.c.updatedAt < utcnow() - self._stale_after,
-            )
-            .values(userId=conv.user_id, updatedAt=utcnow())
-        )
-        return Claimed() if changed(conn.execute(stale)) else None
+        params = {
+            "key": key,
+            "cutoff": now - self._stale_after,
+            "v_user": conv.user_id,
+            "v_now": now,
+        }
+        return Claimed() if changed(conn.execute(_TAKE_OVER, params)) else None
 
     def _from_claim(self, claim: Any, conv: Conversation) -> dict[str, Any]:
         # Only reached when no messageLogs row carries the id (e.g. it was deleted).
@@ -233,25 +300,21 @@ class MessageLinks:
         message_id: str | None = None,
         *,
         shared_row: bool = False,
-    ) -> None:
+        reserve_next: Sequence[str] = (),
+    ) -> list[str]:
         """Record the created CRM id on the claim and on the message's reservation, atomically.
 
         ``shared_row``: a shared-SMS thread is one ``messageLogs`` row keyed by its
         ``conversationLogId``, inserted here rather than reserved beforehand.
+        ``reserve_next``: the request's further messages, reserved (for updates of the new log)
+        in the same transaction; returns the ones it now owns.
         """
 
-        def work(conn: Connection) -> None:
-            conn.execute(
-                update(ConversationLogRow)
-                .where(ConversationLogRow.conversation_log_id == conv.conversation_log_id)
-                .values({ConversationLogRow.third_party_log_id: third_party_log_id})
-            )
+        def work(conn: Connection) -> list[str]:
+            params = {"key": conv.conversation_log_id, "v_log": third_party_log_id}
+            conn.execute(_SET_CLAIM_LOG, params)
             if message_id is not None:
-                conn.execute(
-                    update(MessageLogRow)
-                    .where(MessageLogRow.id == message_id)
-                    .values({MessageLogRow.third_party_log_id: third_party_log_id})
-                )
+                conn.execute(_SET_MESSAGE_LOG, {"key": message_id, "v_log": third_party_log_id})
             if shared_row:
                 now = utcnow()
                 conn.execute(
@@ -267,13 +330,11 @@ class MessageLinks:
                         "updatedAt": now,
                     },
                 )
+            return self._reserve(conn, reserve_next, conv, third_party_log_id)
 
-        await self._run(work)
+        return await self._run(work)
 
     async def abandon_claim(self, conv: Conversation) -> None:
         """Give the claim back after a failed create, so a retry (or a waiter) can create."""
-        stmt = delete(ConversationLogRow).where(
-            ConversationLogRow.conversation_log_id == conv.conversation_log_id,
-            ConversationLogRow.third_party_log_id.is_(None),
-        )
-        await self._run(lambda conn: conn.execute(stmt))
+        params = {"key": conv.conversation_log_id}
+        await self._run(lambda conn: conn.execute(_DROP_PENDING_CLAIM, params))

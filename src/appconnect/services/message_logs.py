@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ from appconnect.services.message_links import (
     LinkStoreError,
     MessageLinks,
 )
-from appconnect.services.message_media import MessageMedia, derive_media
+from appconnect.services.message_media import derive_media
 from appconnect.store.users import User
 
 OPERATION = "createMessageLog"
@@ -266,8 +266,7 @@ async def _log_shared(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[st
         )
         return _log_id(result)
 
-    log_id = await _create_under_claim(flow.links, conv, None, create)
-    if log_id is not None:
+    if await _create_under_claim(flow.links, conv, None, create) is not None:
         flow.log_ids.append(conv.conversation_log_id)
 
 
@@ -281,6 +280,12 @@ class _Normal:
     correspondents: list[Any]
     rc_access_token: Any
     existing: Existing | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    message: Any
+    id: str
 
 
 async def _log_each(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str, Any]) -> None:
@@ -298,12 +303,100 @@ async def _log_each(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str,
         log_info.get("rcAccessToken"),
     )
     # The client sends newest first; the CRM log should read oldest first.
+    todo: list[_Message] = []
     for message, message_id in reversed(list(zip(messages, ids, strict=True))):
-        if message_id in known:
-            continue
-        known.add(message_id)  # a message repeated within one submission is logged once
-        media = derive_media(message, state.rc_access_token)
-        await _log_one(state, message, message_id, media)
+        if message_id not in known:
+            known.add(message_id)  # a message repeated within one submission is logged once
+            todo.append(_Message(message, message_id))
+    while todo:
+        existing = state.existing or await _existing_or_create(state, todo)
+        if existing is not None:
+            # The conversation-day has its CRM log: every message left updates it. Their rows
+            # are reserved together, one transaction rather than one per message.
+            reserved = await flow.links.reserve_messages(
+                [m.id for m in todo], state.conv, existing.third_party_log_id
+            )
+            await _update_each(state, existing, [m for m in todo if m.id in reserved])
+            return
+
+
+async def _existing_or_create(state: _Normal, todo: list[_Message]) -> Existing | None:
+    """The day's CRM log, or create it with ``todo[0]`` (popped); ``None``: try again.
+
+    After a successful create the messages still in ``todo`` are already reserved for updates
+    and returned as ``Existing`` with ``todo`` holding only those.
+    """
+    flow, conv, links = state.flow, state.conv, state.flow.links
+    resolution = await links.resolve(conv)
+    if isinstance(resolution, Existing):
+        state.existing = resolution
+        return resolution
+    first = todo.pop(0)
+    try:
+        media = derive_media(first.message, state.rc_access_token)
+    except BaseException:
+        await _quietly(links.abandon_claim(conv))
+        raise
+    if not await links.reserve_message(first.id, conv, None):
+        await links.abandon_claim(conv)
+        return None  # another request is logging (or has logged) this message
+
+    async def create() -> str | None:
+        result = await flow.call(
+            "createMessageLog",
+            correspondents=state.correspondents,
+            assignee_name=flow.captured.assignee_name,
+            owner_name=flow.captured.owner_name,
+            message=first.message,
+            hashed_account_id=flow.hashed_account_id,
+            **media.for_create(),
+        )
+        return _log_id(result)
+
+    rest = [m.id for m in todo]
+    created = await _create_under_claim(links, conv, first.id, create, reserve_next=rest)
+    if created is None:
+        return None
+    log_id, reserved = created
+    flow.log_ids.append(first.id)
+    state.existing = Existing(
+        {
+            "id": first.id,
+            "platform": conv.platform,
+            "conversationId": conv.conversation_id,
+            "conversationLogId": conv.conversation_log_id,
+            "thirdPartyLogId": log_id,
+            "userId": conv.user_id,
+        }
+    )
+    await _update_each(state, state.existing, [m for m in todo if m.id in reserved])
+    todo.clear()
+    return None
+
+
+async def _update_each(state: _Normal, existing: Existing, reserved: list[_Message]) -> None:
+    """Add each reserved message to the day's CRM log, oldest first.
+
+    A failed update releases its own reservation and those of the messages after it (they were
+    not sent), so a retry logs them; then the error goes up.
+    """
+    flow = state.flow
+    for index, item in enumerate(reserved):
+        try:
+            media = derive_media(item.message, state.rc_access_token)
+            await flow.call(
+                "updateMessageLog",
+                assignee_name=flow.captured.assignee_name,
+                owner_name=flow.captured.owner_name,
+                existing_message_log=existing.record,
+                message=item.message,
+                **media.for_update(),
+            )
+        except BaseException:
+            unsent = [m.id for m in reserved[index:]]
+            await _quietly(flow.links.release_messages(unsent))
+            raise
+        flow.log_ids.append(item.id)
 
 
 async def _group_correspondents(
@@ -321,60 +414,6 @@ async def _group_correspondents(
     return found
 
 
-async def _log_one(
-    state: _Normal, message: Any, message_id: str, media: MessageMedia
-) -> None:
-    flow, conv, links = state.flow, state.conv, state.flow.links
-    resolution = state.existing or await links.resolve(conv)
-    if isinstance(resolution, Existing):
-        state.existing = resolution
-        if not await links.reserve_message(message_id, conv, resolution.third_party_log_id):
-            return  # another request is logging (or has logged) this message
-        try:
-            await flow.call(
-                "updateMessageLog",
-                assignee_name=flow.captured.assignee_name,
-                owner_name=flow.captured.owner_name,
-                existing_message_log=resolution.record,
-                message=message,
-                **media.for_update(),
-            )
-        except BaseException:
-            await _quietly(links.release_message(message_id))
-            raise
-        flow.log_ids.append(message_id)
-        return
-    if not await links.reserve_message(message_id, conv, None):
-        await links.abandon_claim(conv)
-        return
-
-    async def create() -> str | None:
-        result = await flow.call(
-            "createMessageLog",
-            correspondents=state.correspondents,
-            assignee_name=flow.captured.assignee_name,
-            owner_name=flow.captured.owner_name,
-            message=message,
-            hashed_account_id=flow.hashed_account_id,
-            **media.for_create(),
-        )
-        return _log_id(result)
-
-    log_id = await _create_under_claim(links, conv, message_id, create)
-    if log_id is not None:
-        flow.log_ids.append(message_id)
-        state.existing = Existing(
-            {
-                "id": message_id,
-                "platform": conv.platform,
-                "conversationId": conv.conversation_id,
-                "conversationLogId": conv.conversation_log_id,
-                "thirdPartyLogId": log_id,
-                "userId": conv.user_id,
-            }
-        )
-
-
 # -- claim bookkeeping ----------------------------------------------------------------------------
 
 
@@ -388,17 +427,22 @@ async def _create_under_claim(
     conv: Conversation,
     message_id: str | None,
     create: Callable[[], Awaitable[str | None]],
-) -> str | None:
+    *,
+    reserve_next: Sequence[str] = (),
+) -> tuple[str, list[str]] | None:
     """Create the CRM log while holding the claim; on any failure hand the claim back.
 
     ``message_id`` is the reserved message row to complete (``None`` for a shared thread, whose
-    single row is inserted on success).
+    single row is inserted on success). Returns the CRM log id and which of ``reserve_next``
+    were reserved for updates in the completing transaction; ``None`` if no log was created.
     """
     try:
         log_id = await create()
         if log_id is not None:
-            await links.complete_claim(conv, log_id, message_id, shared_row=message_id is None)
-            return log_id
+            reserved = await links.complete_claim(
+                conv, log_id, message_id, shared_row=message_id is None, reserve_next=reserve_next
+            )
+            return log_id, reserved
     except BaseException:
         await _quietly(_release(links, conv, message_id))
         raise
