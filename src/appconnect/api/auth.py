@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from appconnect.api import responses as r
+from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.session import runtime, session
 from appconnect.services import auth
 
-router = APIRouter(tags=["auth"])
+router = routing.router(tags=["auth"])
 
 
 def _reply(status: int, body: Any) -> Response:

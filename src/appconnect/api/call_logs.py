@@ -11,11 +11,11 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from appconnect.api import responses as r
+from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.params import documented_query
 from appconnect.api.session import Session, runtime, session
@@ -32,7 +32,7 @@ from appconnect.services.call_logs import (
 
 logger = logging.getLogger("appconnect.api.call_logs")
 
-router = APIRouter(tags=["Call Logs"])
+router = routing.router(tags=["Call Logs"])
 
 INVALID_JWT = "Invalid JWT token"
 SSCL_USER_AGENT = "SSCL"

@@ -11,16 +11,17 @@ Input checks of ours, on top of the reference (which forwards anything to the CR
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from appconnect.api import responses as r
+from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
 from appconnect.services import contacts
 
-router = APIRouter(tags=["contacts"])
+router = routing.router(tags=["contacts"])
 
 INVALID_PHONE = "Invalid phone number"
 INVALID_JWT = "Invalid JWT token"

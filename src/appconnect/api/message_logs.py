@@ -6,15 +6,16 @@ and already turns every failure into the reference's business reply.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from appconnect.api import responses as r
+from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.session import runtime, session
 from appconnect.services.message_logs import log_messages
 
-router = APIRouter(tags=["message logs"])
+router = routing.router(tags=["message logs"])
 
 
 @router.post("/messageLog")

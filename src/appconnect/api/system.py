@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import PlainTextResponse, Response
 
 from appconnect.api import responses as r
+from appconnect.api import routing
 from appconnect.api.session import runtime, session
 from appconnect.connectors.interfaces import REPORTED
 from appconnect.manifest import merge_release_notes
 from appconnect.security.hashing import MISSING, hash_id
 from appconnect.services.release_notes import CORE_RELEASE_NOTES
 
-router = APIRouter(tags=["system"])
+router = routing.router(tags=["system"])
 
 
 @router.get("/isAlive", response_class=PlainTextResponse)
