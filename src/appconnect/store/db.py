@@ -6,7 +6,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -23,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import SingletonThreadPool
+
+from appconnect.store.worker import SerialWorker
 
 logger = logging.getLogger("appconnect.store")
 
@@ -75,13 +76,13 @@ class Database:
         self._write_gate: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._in_write: ContextVar[bool] = ContextVar(f"in_write_{id(self)}", default=False)
         # SQLite's hot writes run whole transactions on one writer thread (see write()).
-        self._writer: ThreadPoolExecutor | None = None
-        self._reader: ThreadPoolExecutor | None = None
+        self._writer: SerialWorker | None = None
+        self._reader: SerialWorker | None = None
         self._sync_engine: Engine | None = None
         self._threads = threading.local()
         if self.is_sqlite:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
+            self._writer = SerialWorker("sqlite-writer")
+            self._reader = SerialWorker("sqlite-reader")
             self._sync_engine = create_engine(
                 "sqlite" + url[url.index("://") :], poolclass=SingletonThreadPool, echo=echo
             )
@@ -128,8 +129,7 @@ class Database:
         if self._writer is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(work)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._write_sync, work)
+        return await self._writer.run(self._write_sync, work)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(connection)`` (synchronous Core reads) in one hop.
@@ -140,8 +140,7 @@ class Database:
         if self._reader is None:
             async with self.engine.connect() as conn:
                 return await conn.run_sync(work)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._reader, self._read_sync, work)
+        return await self._reader.run(self._read_sync, work)
 
     def _thread_connection(self) -> Connection:
         """This worker thread's own connection, opened on first use and then kept.
@@ -177,15 +176,14 @@ class Database:
         await self.engine.dispose()
         if self._writer is not None and self._sync_engine is not None:
             sync_engine = self._sync_engine
-            # Connections live on the writer thread: close them there, then stop it.
-            loop = asyncio.get_running_loop()
-            for thread in (self._reader, self._writer):
-                if thread is not None:
-                    await loop.run_in_executor(thread, self._close_thread_connection)
-                    await loop.run_in_executor(thread, sync_engine.dispose)
-                    thread.shutdown(wait=False)
+            # Connections live on the worker threads: close them there, then stop the threads.
+            for worker in (self._reader, self._writer):
+                if worker is not None:
+                    await worker.run(self._close_thread_connection, None)
+                    await worker.run(lambda _: sync_engine.dispose(), None)
+                    worker.shutdown()
 
-    def _close_thread_connection(self) -> None:
+    def _close_thread_connection(self, _: None = None) -> None:
         conn: Connection | None = getattr(self._threads, "conn", None)
         if conn is not None:
             self._threads.conn = None

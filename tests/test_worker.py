@@ -1,0 +1,52 @@
+"""The serial worker thread behind SQLite's reader and writer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from appconnect.store.worker import SerialWorker
+
+
+async def test_jobs_run_in_order_on_one_other_thread() -> None:
+    worker = SerialWorker("test-worker")
+    seen: list[tuple[int, str]] = []
+
+    def job(n: int) -> int:
+        seen.append((n, threading.current_thread().name))
+        return n * 2
+
+    results = await asyncio.gather(*(worker.run(job, n) for n in range(50)))
+    worker.shutdown()
+
+    assert results == [n * 2 for n in range(50)]
+    assert [n for n, _ in seen] == list(range(50))
+    assert {name for _, name in seen} == {"test-worker"}
+
+
+async def test_an_exception_reaches_the_caller_and_the_worker_goes_on() -> None:
+    worker = SerialWorker("test-worker")
+
+    def boom(_: None) -> None:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        await worker.run(boom, None)
+    assert await worker.run(lambda x: x + 1, 1) == 2
+    worker.shutdown()
+
+
+async def test_a_cancelled_caller_does_not_stop_the_worker() -> None:
+    worker = SerialWorker("test-worker")
+    release = threading.Event()
+
+    waiting = asyncio.create_task(worker.run(lambda _: release.wait(5), None))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await worker.run(lambda x: x, "still here") == "still here"
+    worker.shutdown()
