@@ -33,8 +33,7 @@ Absent inputs leave their section untouched, which is what makes partial updates
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from appconnect.compose.formatting import (
     UNSET,
@@ -45,7 +44,7 @@ from appconnect.compose.formatting import (
     js_truthy,
 )
 from appconnect.compose.moment import format_instant, parse_instant, user_offset
-from appconnect.compose.sections import Section, rules_for
+from appconnect.compose.sections import Rule, Section, rules_for
 
 COMPOSED_FORMATS: Final = ("text/plain", "text/html", "text/markdown")
 DEFAULT_DATE_FORMAT: Final = "YYYY-MM-DD hh:mm:ss A"
@@ -95,20 +94,24 @@ def _user_field(user: Any, camel: str, snake: str) -> Any:
     return getattr(user, camel, getattr(user, snake, None))
 
 
-def _setting_value(settings: Any, setting_id: str) -> Any:
-    entry = settings.get(setting_id) if isinstance(settings, Mapping) else None
-    return entry.get("value") if isinstance(entry, Mapping) else None
+def _setting_value(settings: Mapping[str, Any], setting_id: str) -> Any:
+    entry = settings.get(setting_id)
+    # Most users store few settings: an absent entry skips the (costly) ABC instance check.
+    return entry.get("value") if entry is not None and isinstance(entry, Mapping) else None
 
 
-def _enabled(settings: Any, setting_id: str, default: bool) -> bool:
+def _enabled(settings: Mapping[str, Any], setting_id: str, default: bool) -> bool:
     """A stored ``null``/absent value means the default; otherwise JavaScript truthiness."""
     value = _setting_value(settings, setting_id)
     return default if value is None else js_truthy(value)
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    """Everything the section values are computed from, normalised once."""
+class _Inputs(NamedTuple):
+    """Everything the section values are computed from, normalised once.
+
+    A named tuple rather than a frozen dataclass: it is built for every composed body, and a
+    frozen dataclass's ``__init__`` costs one ``object.__setattr__`` call per field.
+    """
 
     call_log: Mapping[str, Any]
     contact_info: Mapping[str, Any]
@@ -233,6 +236,31 @@ _VALUES: Final[Mapping[Section, Callable[[_Inputs], str | None]]] = {
 }
 
 
+class _Step(NamedTuple):
+    """One entry of a format's plan: the section's switch, its value, and how it is written."""
+
+    setting_id: str
+    default: bool
+    value: Callable[[_Inputs], str | None]
+    rule: Rule
+
+
+def _steps(log_format: str, *, outbound: bool) -> tuple[_Step, ...]:
+    rules = rules_for(log_format, outbound=outbound)
+    return tuple(
+        _Step(setting_id, default, _VALUES[section], rules[section])
+        for section, setting_id, default in _PLAN
+    )
+
+
+# The plan of spec 4 joined with each format's rules once, instead of per section of every body.
+_STEPS: Final[Mapping[tuple[str, bool], tuple[_Step, ...]]] = {
+    (log_format, outbound): _steps(log_format, outbound=outbound)
+    for log_format in COMPOSED_FORMATS
+    for outbound in (False, True)
+}
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -269,9 +297,11 @@ def compose_call_log(
     """
     if log_format not in COMPOSED_FORMATS:
         return ""
-    settings = user_settings
-    if settings is None:
-        settings = _user_field(user, "userSettings", "user_settings")
+    settings = _mapping(
+        user_settings
+        if user_settings is not None
+        else _user_field(user, "userSettings", "user_settings")
+    )
     inputs = _Inputs(
         call_log=_mapping(call_log),
         contact_info=_mapping(contact_info),
@@ -293,18 +323,17 @@ def compose_call_log(
         offset=user_offset(_user_field(user, "timezoneOffset", "timezone_offset")),
         date_pattern=_date_pattern(settings),
     )
-    rules = rules_for(log_format, outbound=inputs.outbound)
     body = existing_body or ""
-    for section, setting_id, default in _PLAN:
+    for setting_id, default, value_of, rule in _STEPS[log_format, inputs.outbound]:
         if not _enabled(settings, setting_id, default):
             continue
-        value = _VALUES[section](inputs)
+        value = value_of(inputs)
         if value is not None:
-            body = rules[section].apply(body, value)
+            body = rule.apply(body, value)
     return body
 
 
-def _date_pattern(settings: Any) -> str:
+def _date_pattern(settings: Mapping[str, Any]) -> str:
     """The user's moment.js pattern (``logDateFormat``); empty means the default."""
     pattern = _setting_value(settings, "logDateFormat")
     return js_str(pattern) if js_truthy(pattern) else DEFAULT_DATE_FORMAT

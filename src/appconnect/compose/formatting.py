@@ -5,6 +5,8 @@ from JavaScript's coercion rules: truthiness decides whether a section is writte
 decides whether a duration is numeric, number-to-string decides how ``90.5`` or ``1e21`` print,
 and ``String.prototype.trim`` decides whether a stored value still reads ``(pending...)``.
 These helpers reproduce exactly those rules so the Python bodies are byte-identical.
+
+They run for every section of every composed body, so the common case (a string) is tested first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 
@@ -57,14 +60,14 @@ def js_truthy(value: Any) -> bool:
 
     Unlike Python, empty lists and dicts are truthy, which matters for settings values.
     """
+    if isinstance(value, str):
+        return value != ""
     if value is None or value is UNSET:
         return False
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return not (value == 0 or math.isnan(value))
-    if isinstance(value, str):
-        return value != ""
     return True
 
 
@@ -139,14 +142,14 @@ def js_number_str(number: float) -> str:
 
 def js_str(value: Any) -> str:
     """What a JavaScript template literal prints for ``value``."""
+    if isinstance(value, str):
+        return value
     if value is UNSET:
         return "undefined"
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return value
     if isinstance(value, int):
         return js_number_str(_int_to_float(value))
     if isinstance(value, float):
@@ -180,6 +183,15 @@ def format_duration(duration: Any) -> str:
     number = js_to_number(duration)
     if math.isnan(number):
         return js_str(duration)
+    return _duration_text(number)
+
+
+@lru_cache(maxsize=4096)
+def _duration_text(number: float) -> str:
+    """:func:`format_duration` of a number; call lengths repeat, so each is rendered once.
+
+    Keyed on the float: equal keys render equally (``0.0`` and ``-0.0`` both give ``0 seconds``).
+    """
     if math.isinf(number):
         hours, minutes, seconds = number, math.nan, math.nan
     else:

@@ -8,6 +8,11 @@ kept as epoch milliseconds; ``None`` stands for moment's "Invalid date".
 Deliberate limits: only ISO-8601 strings (moment's own ISO grammar, without 6-digit years) are
 parsed; strings moment would hand to ``new Date()`` (RFC 2822, ``2024/01/15``) are invalid here.
 Years outside 1..9999 are invalid. Era tokens (``N``, ``y``) render as literal text.
+
+Every call-log body renders one instant, so the per-call work is kept to what depends on the
+instant itself: what depends only on a small, often repeated string (a user's offset text, a
+calendar day, a format pattern) is memoised with ``functools.lru_cache``. Only ``str`` values
+reach those caches (never a caller's mutable object), and each cached result is immutable.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from functools import lru_cache
+from typing import Any, Final, NamedTuple
 
 from appconnect.compose.formatting import JS_DOT, JS_SPACE_CLASS, js_to_number, js_truthy
 
 INVALID_DATE: Final = "Invalid date"
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
+_EPOCH_DATE = _EPOCH.date()
 _MAX_MS = 8.64e15
 
 # --------------------------------------------------------------------------- offsets
@@ -33,6 +40,7 @@ _SHORT_OFFSET = re.compile(r"Z|[+-][0-9][0-9](?::?[0-9][0-9])?", re.IGNORECASE)
 _OFFSET_CHUNK = re.compile(r"[+-]|[0-9][0-9]")
 
 
+@lru_cache(maxsize=256)
 def offset_from_string(text: str) -> float | None:
     """moment's ``offsetFromString``: the *last* ``Z``/``±HH[:MM]`` in the text, else ``None``."""
     matches = _SHORT_OFFSET.findall(text)
@@ -66,9 +74,15 @@ def user_offset(raw: Any) -> float | None:
     """Call-log offset rule (spec 5.1): strings with ``:`` go to moment, the rest via ``Number``."""
     if not js_truthy(raw):
         return None
-    if isinstance(raw, str) and ":" in raw:
-        return offset_from_string(raw)
+    if isinstance(raw, str):
+        return _text_user_offset(raw)
     return numeric_offset(js_to_number(raw))
+
+
+@lru_cache(maxsize=256)
+def _text_user_offset(text: str) -> float | None:
+    """:func:`user_offset` of a non-empty string; users share a handful of zones."""
+    return offset_from_string(text) if ":" in text else numeric_offset(js_to_number(text))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -101,6 +115,16 @@ _ISO_DATES: Final = (
 
 def _digits(text: str) -> list[int]:
     return [int(chunk) for chunk in re.findall(r"[0-9]+", text)]
+
+
+@lru_cache(maxsize=256)
+def _epoch_day(text: str) -> tuple[int, bool] | None:
+    """(days since 1970-01-01, whether a time may follow) of an ISO date; calls share days."""
+    parsed = _parse_date_part(text)
+    if parsed is None:
+        return None
+    day, allow_time = parsed
+    return (day - _EPOCH_DATE).days, allow_time
 
 
 def _parse_date_part(text: str) -> tuple[date, bool] | None:
@@ -159,16 +183,15 @@ def parse_iso(text: str) -> float | None:
     if match is None:
         return None
     date_text, _, time_text, tz_text = match.groups()
-    parsed = _parse_date_part(date_text)
+    parsed = _epoch_day(date_text)
     if parsed is None:
         return None
-    day, allow_time = parsed
+    days, allow_time = parsed
     if time_text and not allow_time:
         return None
     clock_ms = _parse_time_part(time_text) if time_text else 0.0
     if clock_ms is None:
         return None
-    days = (day - _EPOCH.date()).days
     return days * 86_400_000 + clock_ms - _parse_tz(tz_text) * 60_000
 
 
@@ -182,7 +205,7 @@ def parse_instant(value: Any) -> float | None:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return float((aware - _EPOCH_UTC) // timedelta(milliseconds=1))
     if isinstance(value, date):
-        return float((value - _EPOCH.date()).days * 86_400_000)
+        return float((value - _EPOCH_DATE).days * 86_400_000)
     if isinstance(value, str):
         millis = parse_iso(value)
     elif isinstance(value, bool | int | float):
@@ -231,9 +254,8 @@ _FORMAT_TOKENS = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Fields:
-    """The calendar fields of one instant as seen at one UTC offset."""
+class _Fields(NamedTuple):
+    """The calendar fields of one instant as seen at one UTC offset (built once per render)."""
 
     local: datetime
     millis: int
@@ -405,6 +427,37 @@ def _fields(epoch_ms: float, offset: float | None) -> _Fields | None:
     return _Fields(local, local.microsecond // 1000, shift, epoch_ms, offset is not None)
 
 
+@dataclass(frozen=True)
+class _CompiledPattern:
+    """A format pattern split once into fixed text and the tokens that depend on the instant.
+
+    ``template`` is a ``str.format`` string whose ``{}`` fields take the renderers' outputs in
+    order; the pattern's literal text is in it with braces doubled.
+    """
+
+    template: str
+    renderers: tuple[_Token, ...]
+
+    def render(self, fields: _Fields) -> str:
+        return self.template.format(*[render(fields) for render in self.renderers])
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> _CompiledPattern:
+    """Tokenise like moment's ``format``: users share a few patterns, so each is split once."""
+    template: list[str] = []
+    renderers: list[_Token] = []
+    for match in _FORMAT_TOKENS.finditer(_expand_long_formats(pattern)):
+        token = match.group(0)
+        render = _TOKENS.get(token)
+        if render is None:
+            template.append(_literal(token).replace("{", "{{").replace("}", "}}"))
+        else:
+            template.append("{}")
+            renderers.append(render)
+    return _CompiledPattern("".join(template), tuple(renderers))
+
+
 def format_instant(epoch_ms: float | None, offset: float | None, pattern: str) -> str:
     """Render like ``moment(x).utcOffset(offset).format(pattern)``.
 
@@ -414,9 +467,4 @@ def format_instant(epoch_ms: float | None, offset: float | None, pattern: str) -
     fields = None if epoch_ms is None else _fields(epoch_ms, offset)
     if fields is None:
         return INVALID_DATE
-    out = []
-    for match in _FORMAT_TOKENS.finditer(_expand_long_formats(pattern)):
-        token = match.group(0)
-        render = _TOKENS.get(token)
-        out.append(render(fields) if render else _literal(token))
-    return "".join(out)
+    return _compile(pattern).render(fields)

@@ -235,18 +235,26 @@ _PLAIN: Final[Mapping[Section, Rule]] = {
 # --------------------------------------------------------------------------- text/html
 
 
+def _html_label(label: str) -> str:
+    """The spec's ``(?:<li>)?<b>L</b>:``, spelled ``(?:<li><b>|<b>)L</b>:``.
+
+    Both try the ``<li>`` form first and then the bare one, so they match the same text with the
+    same groups; but with a leading optional group ``re`` attempts a full match at every position
+    of the body, while the alternation lets it skip ahead to the next ``<`` (about 10x faster on
+    a typical body, more on long ones).
+    """
+    return rf"(?:<li><b>|<b>){re.escape(label)}</b>:"
+
+
 def _html_item(label: str, *, write_once: bool = False) -> Rule:
     item = _wrap(f"<li><b>{label}</b>: ", "</li>")
-    pattern = rf"(?:<li>)?<b>{re.escape(label)}</b>:{_S}*([^<\n]+)(?:</li>|(?=<|\Z))"
+    pattern = rf"{_html_label(label)}{_S}*([^<\n]+)(?:</li>|(?=<|\Z))"
     return Rule(re.compile(pattern, _ICASE), item, _append(item), write_once=write_once)
 
 
 def _html_link_item(label: str, value: Template, add: Callable[[Template], AddFn]) -> Rule:
     item = _wrap(f"<li><b>{label}</b>: ", "</li>")
-    pattern = (
-        rf"(?:<li>)?<b>{re.escape(label)}</b>:{_S}*(?:<a[^>]*>[^<]*</a>|[^<]+)"
-        r"(?:</li>|(?=<|\Z))"
-    )
+    pattern = rf"{_html_label(label)}{_S}*(?:<a[^>]*>[^<]*</a>|[^<]+)(?:</li>|(?=<|\Z))"
     return Rule(re.compile(pattern, _ICASE), item, add(item), value)
 
 
