@@ -19,6 +19,7 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from appconnect import __version__
+from appconnect.crm_client import CrmClient
 from appconnect.transport import AiohttpTransport
 
 VERSION_HEADER = "Unified-CRM-Extension-Version"
@@ -27,8 +28,11 @@ VERSION_HEADER = "Unified-CRM-Extension-Version"
 def _origin(url: str | None) -> str:
     if not url:
         return ""
-    parsed = httpx2.URL(url)
-    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
+    return _url_origin(httpx2.URL(url))
+
+
+def _url_origin(url: httpx2.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode('ascii')}"
 
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -78,7 +82,7 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
             self._limiters.pop(origin, None)
 
     async def _send(self, request: httpx2.Request) -> httpx2.Response:
-        limiter = self._limiters.get(_origin(str(request.url))) if self._limiters else None
+        limiter = self._limiters.get(_url_origin(request.url)) if self._limiters else None
         if limiter is not None:
             await limiter.acquire()
         return await self._inner.handle_async_request(request)
@@ -89,7 +93,11 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
         )
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = await self._send(request)
+        # _send, inlined for the common case: one coroutine less per request.
+        if self._limiters:
+            response = await self._send(request)
+        else:
+            response = await self._inner.handle_async_request(request)
         if (
             request.method not in IDEMPOTENT_METHODS
             or self._read_retries <= 0
@@ -125,32 +133,6 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
         if not self._closed:
             self._closed = True
             await self._inner.aclose()
-
-
-class CrmClient(httpx2.AsyncClient):
-    """``httpx2.AsyncClient`` that remembers how it resolved relative URLs.
-
-    Connectors call the same few paths over and over (``/contacts``, ``/activities``), and
-    parsing and joining them with the base URL was a tenth of a call-log request's CPU. URL
-    objects are immutable, so the resolved ones are shared; the memo is small and bounded.
-    """
-
-    _MEMO_SIZE = 2048
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._resolved: dict[str, httpx2.URL] = {}
-
-    def _merge_url(self, url: httpx2.URL | str) -> httpx2.URL:
-        if not isinstance(url, str):
-            return super()._merge_url(url)
-        resolved = self._resolved.get(url)
-        if resolved is None:
-            resolved = super()._merge_url(url)
-            if len(self._resolved) >= self._MEMO_SIZE:
-                self._resolved.clear()
-            self._resolved[url] = resolved
-        return resolved
 
 
 class HttpClients:

@@ -13,12 +13,14 @@ decompression is left to httpx2, which sees the raw bytes and the ``Content-Enco
 
 from __future__ import annotations
 
+import re
 import urllib.request
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 import httpx2
-from multidict import CIMultiDict
+from aiohttp.hdrs import CONTENT_ENCODING, CONTENT_LENGTH
 
 
 class AiohttpTransport(httpx2.AsyncBaseTransport):
@@ -34,6 +36,8 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             for scheme, url in urllib.request.getproxies().items()
             if scheme in ("http", "https")
         }
+        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._decoded: dict[tuple[bytes, bytes], tuple[str, str]] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Created lazily: a ClientSession must be born inside the running event loop.
@@ -57,15 +61,12 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         timeouts: dict[str, Any] = request.extensions.get("timeout") or {}
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.get("connect"),
-            sock_read=timeouts.get("read"),
-        )
-        headers = CIMultiDict(
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
-        )
-        body = await request.aread()
+        timeout = self._timeout(timeouts.get("connect"), timeouts.get("read"))
+        headers = self._str_headers(request.headers.raw)
+        try:
+            body = request.content  # clients load in-memory bodies up front
+        except httpx2.RequestNotRead:
+            body = await request.aread()
         proxy = self._proxy_for(request.url)
         try:
             async with self._client().request(
@@ -78,12 +79,20 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 proxy=proxy,
             ) as answer:
                 content = await answer.read()
-                return httpx2.Response(
+                if CONTENT_ENCODING in answer.headers:  # httpx2 decodes it
+                    return httpx2.Response(
+                        answer.status,
+                        headers=answer.raw_headers,
+                        content=content,
+                        request=request,
+                        extensions=_HTTP_11,
+                    )
+                return _read_response(
                     answer.status,
-                    headers=[(bytes(k), bytes(v)) for k, v in answer.raw_headers],
-                    content=content,
-                    request=request,
-                    extensions={"http_version": b"HTTP/1.1"},
+                    answer.raw_headers,
+                    content,
+                    request,
+                    has_length=CONTENT_LENGTH in answer.headers,
                 )
         except aiohttp.ConnectionTimeoutError as exc:
             raise httpx2.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
@@ -95,6 +104,37 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             raise httpx2.RemoteProtocolError(str(exc), request=request) from exc
         except aiohttp.ClientError as exc:
             raise httpx2.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+
+    def _str_headers(self, raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+        """The request's headers as aiohttp takes them (it builds its CIMultiDict from these).
+
+        Most of them are the same on every call (``Accept``, ``User-Agent``, the version header,
+        ``Host``...), so their decoded form is remembered instead of re-made per request.
+        Headers that may carry credentials are decoded afresh each time, never kept.
+        """
+        cache = self._decoded
+        pairs = []
+        for pair in raw:
+            decoded = cache.get(pair)
+            if decoded is None:
+                decoded = (pair[0].decode("latin-1"), pair[1].decode("latin-1"))
+                if not _SECRET_NAME.search(pair[0]):
+                    if len(cache) >= 4096:
+                        cache.clear()
+                    cache[pair] = decoded
+            pairs.append(decoded)
+        return pairs
+
+    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+        # Every request of a client carries the same timeouts: one immutable object per pair.
+        key = (connect, read)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            if len(self._timeouts) >= 64:
+                self._timeouts.clear()
+            timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+            self._timeouts[key] = timeout
+        return timeout
 
     def _proxy_for(self, url: httpx2.URL) -> str | None:
         if not self._proxies:
@@ -108,3 +148,48 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+_HTTP_11 = {"http_version": b"HTTP/1.1"}
+# Header names that may carry credentials (Authorization, Cookie, X-Api-Key, X-Auth-Token...).
+_SECRET_NAME = re.compile(rb"auth|cookie|key|token|secret|session|signature", re.IGNORECASE)
+
+
+def _read_response(
+    status: int,
+    raw_headers: Sequence[tuple[bytes, bytes]],
+    content: bytes,
+    request: httpx2.Request,
+    *,
+    has_length: bool,
+) -> httpx2.Response:
+    """``httpx2.Response(status, headers=..., content=content)`` for an identity-encoded body.
+
+    ``Response(content=...)`` runs the bytes through httpx2's streaming machinery (generators,
+    chunkers, an identity decoder) only to end up with ``response.content == content``. Here the
+    response is made from a stream and marked as read, and given ``Content-Length`` when the
+    answer had none, as ``content=`` does. Compressed answers (rare from CRM APIs) are not for
+    this function: they take ``Response(content=...)`` and httpx2's decoders.
+    """
+    if content and not has_length:
+        raw_headers = [*raw_headers, (b"Content-Length", str(len(content)).encode("ascii"))]
+    response = httpx2.Response(
+        status,
+        headers=raw_headers,
+        stream=httpx2.ByteStream(content),
+        request=request,
+        extensions=_HTTP_11,
+    )
+    _mark_read(response, content)
+    return response
+
+
+def _mark_read(response: httpx2.Response, content: bytes) -> None:
+    """Leave ``response`` as ``Response.read()`` would for an identity-encoded body.
+
+    httpx2 internal: ``content`` is read from ``_content``;
+    tests/test_transport.py::test_marked_read_response_matches_httpx2 fails if that changes.
+    """
+    response._content = content
+    response.is_stream_consumed = True
+    response.is_closed = True
