@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from appconnect.services import message_links
-from appconnect.store.models import ConversationLogRow, utcnow
+from appconnect.store.models import ConversationLogRow, MessageLogRow, utcnow
 
 from ._message_log_helpers import (
     PLATFORM,
@@ -135,3 +135,22 @@ async def test_concurrent_shared_sms_requests_create_one_thread_log(db_url: str)
         assert len(h.crm.updates) == 7
         assert sorted(i for r in responses for i in r.json()["logIds"]) == [CONVERSATION_LOG_ID]
         assert list(await h.message_rows()) == [CONVERSATION_LOG_ID]
+
+
+async def test_an_oldest_message_held_elsewhere_lets_the_next_one_create(db_url: str) -> None:
+    """Another request has reserved m1 (no CRM id yet): this one gives the claim back in the
+    same transaction and creates the day's log with m2 instead; m1 stays with its owner."""
+    async with running(db_url) as h:
+        now = utcnow()
+        await h.add_rows(
+            MessageLogRow(id="m1", platform=PLATFORM, conversation_log_id=CONVERSATION_LOG_ID,
+                          user_id="other", created_at=now, updated_at=now)
+        )  # fmt: skip
+
+        response = await h.post(submission([sms("m2", "second"), sms("m1", "first")]))
+
+        assert response.json()["logIds"] == ["m2"]
+        assert len(h.crm.creates) == 1 and not h.crm.updates
+        rows = await h.message_rows()
+        assert rows["m1"].third_party_log_id is None and rows["m2"].third_party_log_id == "crm-1"
+        assert (await h.claim_rows())[CONVERSATION_LOG_ID].third_party_log_id == "crm-1"

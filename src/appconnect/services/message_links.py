@@ -18,7 +18,7 @@ resolves its conversation-days through them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar, cast
@@ -77,6 +77,21 @@ class Claimed:
 
 
 Resolution = Existing | Claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What :meth:`MessageLinks.open_day` found and took.
+
+    ``todo``: the submitted ids not linked yet, in the order given. ``resolution``: the day's
+    log (``Existing``) or this request's claim (``Claimed``); ``None`` when nothing is left to
+    log. ``reserved``: with ``Existing``, the ``todo`` ids now reserved for updates; with
+    ``Claimed``, ``[todo[0]]``, or ``[]`` if another request holds it (the claim was given back).
+    """
+
+    todo: list[str]
+    resolution: Resolution | None
+    reserved: list[str]
 
 
 def link_record(row: Any) -> dict[str, Any]:
@@ -159,24 +174,6 @@ class MessageLinks:
 
     # -- messages ---------------------------------------------------------------------------
 
-    async def known_ids(self, ids: Iterable[str]) -> set[str]:
-        """Which of ``ids`` are linked to a CRM log already.
-
-        A message whose create is still in flight (reserved, no CRM id yet) is not counted: if
-        that create fails, this request may log it, still oldest first. The reservation insert
-        keeps it from being logged twice either way, so this is a plain read (no write lock).
-        """
-        wanted = list(dict.fromkeys(ids))
-        if not wanted:
-            return set()
-        params = {"ids": wanted}
-        try:
-            return await self._db.read(
-                lambda conn: set(conn.execute(_LINKED_IDS, params).scalars().all())
-            )
-        except SQLAlchemyError as exc:
-            raise LinkStoreError(str(exc)) from exc
-
     def _reserve(
         self,
         conn: Connection,
@@ -200,26 +197,6 @@ class MessageLinks:
             if changed(conn.execute(self._reserve_stmt, row)):
                 reserved.append(message_id)
         return reserved
-
-    async def reserve_messages(
-        self, message_ids: Sequence[str], conv: Conversation, third_party_log_id: str | None
-    ) -> list[str]:
-        """Insert the messages' rows before their CRM calls, in one transaction.
-
-        Returns the ids this request now owns, in order; a message another request holds is
-        left out.
-        """
-        if not message_ids:
-            return []
-        return await self._run(
-            lambda conn: self._reserve(conn, message_ids, conv, third_party_log_id)
-        )
-
-    async def reserve_message(
-        self, message_id: str, conv: Conversation, third_party_log_id: str | None
-    ) -> bool:
-        """Insert one message's row before its CRM call; ``False`` if another request has it."""
-        return bool(await self.reserve_messages([message_id], conv, third_party_log_id))
 
     async def release_messages(self, message_ids: Sequence[str]) -> None:
         """Drop reservations whose CRM calls failed or never ran, so a later request logs them."""
@@ -273,17 +250,15 @@ class MessageLinks:
             "userId": claim["userId"],
         }
 
-    async def resolve(self, conv: Conversation) -> Resolution:
-        """Find the conversation-day's CRM log, or claim the right to create it.
-
-        Waits (bounded by :data:`CLAIM_WAIT_SECONDS`) while another request is creating it; if
-        that request gives up (its claim disappears), this one tries to claim in its place.
-        """
+    async def _settled(self, attempt: Callable[[Connection], T | None], conv: Conversation) -> T:
+        """Run ``attempt`` until it settles (not ``None``), waiting while another request
+        creates the day's log (bounded by :data:`CLAIM_WAIT_SECONDS`); if that request gives
+        up (its claim disappears), this one gets to claim in its place."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + CLAIM_WAIT_SECONDS
         delay = POLL_FIRST_SECONDS
         while True:
-            outcome = await self._run(lambda conn: self._probe(conn, conv))
+            outcome = await self._run(attempt)
             if outcome is not None:
                 return outcome
             if loop.time() >= deadline:
@@ -292,6 +267,38 @@ class MessageLinks:
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, POLL_MAX_SECONDS)
+
+    async def resolve(self, conv: Conversation) -> Resolution:
+        """Find the conversation-day's CRM log, or claim the right to create it."""
+        return await self._settled(lambda conn: self._probe(conn, conv), conv)
+
+    async def open_day(self, conv: Conversation, message_ids: Sequence[str]) -> Opening:
+        """Everything a message request needs before its first CRM call, in one transaction.
+
+        Drops the messages already linked, then resolves the day: if its CRM log exists, the
+        remaining messages are reserved for updates; if this request claims the day, the
+        oldest remaining message is reserved for the create (and if another request holds that
+        message, the claim is given back in the same transaction). One writer hand-off instead
+        of three or four: on SQLite each hand-off costs a GIL round trip between threads.
+        """
+
+        def attempt(conn: Connection) -> Opening | None:
+            linked = set(conn.execute(_LINKED_IDS, {"ids": list(message_ids)}).scalars())
+            todo = [m for m in message_ids if m not in linked]
+            if not todo:
+                return Opening(todo, None, [])
+            outcome = self._probe(conn, conv)
+            if outcome is None:
+                return None  # another request is creating the day's log: wait, then look again
+            if isinstance(outcome, Existing):
+                reserved = self._reserve(conn, todo, conv, outcome.third_party_log_id)
+                return Opening(todo, outcome, reserved)
+            reserved = self._reserve(conn, todo[:1], conv, None)
+            if not reserved:
+                conn.execute(_DROP_PENDING_CLAIM, {"key": conv.conversation_log_id})
+            return Opening(todo, outcome, reserved)
+
+        return await self._settled(attempt, conv)
 
     async def complete_claim(
         self,

@@ -31,6 +31,7 @@ from appconnect.services.errors import (
     failure,
 )
 from appconnect.services.message_links import (
+    Claimed,
     Conversation,
     Existing,
     LinkStoreError,
@@ -279,7 +280,6 @@ class _Normal:
     conv: Conversation
     correspondents: list[Any]
     rc_access_token: Any
-    existing: Existing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,53 +295,41 @@ async def _log_each(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str,
     contact_id = body.get("contactId")
     suffix = f"-{_js(contact_id)}" if flow.captured.is_group else ""
     ids = [_js(_mapping(m, "message").get("id")) + suffix for m in messages]
-    known = await flow.links.known_ids(ids)
     state = _Normal(
         flow,
         _conversation(flow, log_info, suffix),
         await _group_correspondents(flow, body, log_info) if flow.captured.is_group else [],
         log_info.get("rcAccessToken"),
     )
-    # The client sends newest first; the CRM log should read oldest first.
-    todo: list[_Message] = []
+    # The client sends newest first; the CRM log should read oldest first. A message repeated
+    # within one submission is logged once.
+    todo: dict[str, _Message] = {}
     for message, message_id in reversed(list(zip(messages, ids, strict=True))):
-        if message_id not in known:
-            known.add(message_id)  # a message repeated within one submission is logged once
-            todo.append(_Message(message, message_id))
+        todo.setdefault(message_id, _Message(message, message_id))
     while todo:
-        existing = state.existing or await _existing_or_create(state, todo)
-        if existing is not None:
-            # The conversation-day has its CRM log: every message left updates it. Their rows
-            # are reserved together, one transaction rather than one per message.
-            reserved = await flow.links.reserve_messages(
-                [m.id for m in todo], state.conv, existing.third_party_log_id
-            )
-            await _update_each(state, existing, [m for m in todo if m.id in reserved])
+        opening = await flow.links.open_day(state.conv, list(todo))
+        todo = {m: todo[m] for m in opening.todo}
+        if isinstance(opening.resolution, Existing):
+            # The conversation-day has its CRM log: every message left updates it.
+            await _update_each(state, opening.resolution, [todo[m] for m in opening.reserved])
             return
+        if isinstance(opening.resolution, Claimed):
+            first = todo.pop(opening.todo[0])
+            if opening.reserved and await _create(state, first, list(todo.values())):
+                return
+            # Another request holds the oldest message, or the CRM gave no log id: the claim is
+            # back, and the next message gets its turn to create the day's log.
 
 
-async def _existing_or_create(state: _Normal, todo: list[_Message]) -> Existing | None:
-    """The day's CRM log, or create it with ``todo[0]`` (popped); ``None``: try again.
+async def _create(state: _Normal, first: _Message, rest: list[_Message]) -> bool:
+    """Create the day's CRM log with ``first``, then add ``rest`` to it; ``False``: no log.
 
-    After a successful create the messages still in ``todo`` are already reserved for updates
-    and returned as ``Existing`` with ``todo`` holding only those.
+    The rows of ``rest`` are reserved in the transaction that records the new log's id.
     """
     flow, conv, links = state.flow, state.conv, state.flow.links
-    resolution = await links.resolve(conv)
-    if isinstance(resolution, Existing):
-        state.existing = resolution
-        return resolution
-    first = todo.pop(0)
-    try:
-        media = derive_media(first.message, state.rc_access_token)
-    except BaseException:
-        await _quietly(links.abandon_claim(conv))
-        raise
-    if not await links.reserve_message(first.id, conv, None):
-        await links.abandon_claim(conv)
-        return None  # another request is logging (or has logged) this message
 
     async def create() -> str | None:
+        media = derive_media(first.message, state.rc_access_token)
         result = await flow.call(
             "createMessageLog",
             correspondents=state.correspondents,
@@ -353,13 +341,13 @@ async def _existing_or_create(state: _Normal, todo: list[_Message]) -> Existing 
         )
         return _log_id(result)
 
-    rest = [m.id for m in todo]
-    created = await _create_under_claim(links, conv, first.id, create, reserve_next=rest)
+    reserve_next = [m.id for m in rest]
+    created = await _create_under_claim(links, conv, first.id, create, reserve_next=reserve_next)
     if created is None:
-        return None
+        return False
     log_id, reserved = created
     flow.log_ids.append(first.id)
-    state.existing = Existing(
+    existing = Existing(
         {
             "id": first.id,
             "platform": conv.platform,
@@ -369,9 +357,8 @@ async def _existing_or_create(state: _Normal, todo: list[_Message]) -> Existing 
             "userId": conv.user_id,
         }
     )
-    await _update_each(state, state.existing, [m for m in todo if m.id in reserved])
-    todo.clear()
-    return None
+    await _update_each(state, existing, [m for m in rest if m.id in reserved])
+    return True
 
 
 async def _update_each(state: _Normal, existing: Existing, reserved: list[_Message]) -> None:
