@@ -9,7 +9,7 @@ add arguments later without breaking anyone. Plain and async functions are both 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 _SIGNATURES: dict[Any, tuple[bool, frozenset[str]]] = {}
@@ -37,13 +37,23 @@ def _accepted(fn: Callable[..., Any]) -> tuple[bool, frozenset[str]]:
     return result
 
 
-async def call_with_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    """Call ``fn`` with the keyword arguments it accepts, awaiting the result if needed."""
+def call_with_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Awaitable[Any]:
+    """Call ``fn`` with the keyword arguments it accepts; await what this returns.
+
+    A plain function rather than a coroutine: an async connector method's own coroutine is
+    handed straight back, so awaiting it does not resume one more frame each time the CRM call
+    underneath wakes up (a connector call is ~20 coroutines deep, and every level is re-entered
+    on every wake-up). A synchronous connector function's value comes back as an awaitable too.
+    """
     var_kw, names = _accepted(fn)
     result = fn(**(kwargs if var_kw else {k: v for k, v in kwargs.items() if k in names}))
     if inspect.isawaitable(result):
-        result = await result
-    return result
+        return result
+    return _ready(result)
+
+
+async def _ready(value: Any) -> Any:
+    return value
 
 
 async def call_positional(fn: Callable[..., Any], *args: Any) -> Any:

@@ -10,7 +10,7 @@ the registered objects are never mutated.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from appconnect.connectors.interfaces import INTERFACES, REQUIRED, python_name, wire_name
@@ -105,12 +105,17 @@ class ConnectorView:
     def account_data(self) -> Mapping[str, Any] | None:
         return _account_data(self.base)
 
-    async def call(self, name: str, /, **kwargs: Any) -> Any:
-        """Call interface ``name`` with keyword arguments (each function takes what it names)."""
+    def call(self, name: str, /, **kwargs: Any) -> Awaitable[Any]:
+        """Call interface ``name`` with keyword arguments (each function takes what it names).
+
+        Await the result. Not itself a coroutine, so the connector's coroutine is awaited
+        directly (see :func:`appconnect.connectors.invoke.call_with_kwargs`); a missing
+        interface still raises :class:`MissingInterface` when awaited.
+        """
         fn = self.get(name)
         if fn is None:
-            raise MissingInterface(self.platform, wire_name(name))
-        return await call_with_kwargs(fn, kwargs)
+            return _raise(MissingInterface(self.platform, wire_name(name)))
+        return call_with_kwargs(fn, kwargs)
 
     async def call_object(self, name: str, /, **kwargs: Any) -> dict[str, Any]:
         """:meth:`call`, with the result in its wire shape; a non-object result is an error."""
@@ -124,6 +129,10 @@ class ConnectorView:
         if fn is None:
             raise MissingInterface(self.platform, wire_name(name))
         return await call_positional(fn, *args)
+
+
+async def _raise(exc: Exception) -> Any:
+    raise exc
 
 
 class ConnectorRegistry:
