@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from appconnect.crm_client import CrmClient, _query_string, _quote_plus, _with_query
 from appconnect.http import HttpClients, _NoCookies
@@ -411,3 +413,41 @@ def test_query_quoting_matches_urllib() -> None:
         assert _quote_plus(text) == quote_plus(text)
         params = {text: text[::-1], "phone": "+1 (650) 555-0001"}
         assert _query_string(params) == urlencode(params) == str(httpx2.QueryParams(params))
+
+
+_BASES = [
+    "https://crm.example/api/v2",
+    "https://crm.example",
+    "http://127.0.0.1:7070/",
+    "https://crm.example/a%20b/",
+    "https://crm.example/é/",
+    "https://crm.example/api?x=1",
+    "https://crm.example/api#f",
+    "https://user:pw@crm.example/x",
+]
+
+
+@given(
+    base=st.sampled_from(_BASES),
+    path=st.text(alphabet="/.-_~abZ09 %?#:;é", max_size=12).map(lambda p: "/" + p),
+)
+def test_plain_path_join_equals_httpx2s_merge(base: str, path: str) -> None:
+    from appconnect.crm_client import _join_plain_path
+
+    client = httpx2.AsyncClient(base_url=base)
+    joined = _join_plain_path(client.base_url, path)
+    if joined is not None:
+        reference = httpx2.AsyncClient._merge_url(client, path)
+        assert joined._uri_reference == reference._uri_reference
+        assert str(joined) == str(reference)
+
+
+def test_plain_path_join_is_taken_for_id_paths_and_not_for_odd_ones() -> None:
+    from appconnect.crm_client import _join_plain_path
+
+    base = httpx2.URL("https://crm.example/api/v2/")
+    assert str(_join_plain_path(base, "/messages/8031-a.b")) == (
+        "https://crm.example/api/v2/messages/8031-a.b"
+    )
+    for odd in ("/a b", "/a/../b", "//evil/x", "/x?y=1", "/é", "messages/1"):
+        assert _join_plain_path(base, odd) is None

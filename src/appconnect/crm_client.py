@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Coroutine
 from json import JSONEncoder
@@ -82,6 +83,9 @@ class CrmClient(httpx2.AsyncClient):
             self._resolved_base = self.base_url
         resolved = self._resolved.get(url)
         if resolved is None:
+            joined = _join_plain_path(self.base_url, url)
+            if joined is not None:
+                return joined  # cheap, and ids in paths repeat rarely: not worth remembering
             resolved = super()._merge_url(url)
             if len(self._resolved) >= self._MEMO_SIZE:
                 self._resolved.clear()
@@ -340,6 +344,31 @@ _QUOTE_PLUS = [
 
 def _quote_plus(text: str) -> str:
     return text.encode("utf-8").decode("latin-1").translate(_QUOTE_PLUS)
+
+
+# A relative path that httpx2's parser would leave exactly as written: unreserved characters
+# and "/", no "//" authority, no "." or ".." segments (the parser removes those).
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9_.~/-]*")
+
+
+def _join_plain_path(base: httpx2.URL, url: str) -> httpx2.URL | None:
+    """``AsyncClient._merge_url(url)`` for a plain relative path such as ``/messages/8031``.
+
+    httpx2 parses ``url``, then the joined path again (two full parses); for a path that needs
+    no quoting or normalising the join is plain concatenation. ``None``: take httpx2's route.
+    """
+    parsed = base._uri_reference  # the parse result (percent-encoded path), as _with_query
+    if (
+        _PLAIN_PATH.fullmatch(url) is None
+        or "/." in url
+        or parsed.query is not None
+        or parsed.fragment is not None
+        or not parsed.path.endswith("/")
+    ):
+        return None
+    joined = httpx2.URL.__new__(httpx2.URL)
+    joined._uri_reference = parsed._replace(path=parsed.path + url[1:])
+    return joined
 
 
 def _with_query(url: httpx2.URL, query: str | None) -> httpx2.URL:
