@@ -145,3 +145,58 @@ async def test_write_is_one_transaction_and_rolls_back_on_error(settings: Settin
         assert [r["sessionId"] for r in rows] == ["a"]  # "b" was rolled back with the error
     finally:
         await db.dispose()
+
+
+async def test_queued_writes_share_a_commit_and_one_failure_touches_only_itself(
+    settings: Settings,
+) -> None:
+    """Group commit (SQLite): writes that queue up while one runs commit together; a failing
+    write rolls the batch back, every other write is redone alone and succeeds."""
+    import asyncio
+    import threading
+
+    from appconnect.store.models import NoteCacheRow
+
+    db = Database(settings.database_url)
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL writes run on the async pool, one transaction each")
+    await db.migrate()
+    table = NoteCacheRow.__table__
+    gate = threading.Event()
+    sizes: list[int] = []
+    execute = db._writer._execute  # type: ignore[union-attr]
+
+    def recording(calls: Any) -> Any:
+        sizes.append(len(calls))
+        return execute(calls)
+
+    db._writer._execute = recording  # type: ignore[union-attr]
+    try:
+        # The first write holds the writer thread until the others have queued behind it.
+        first = asyncio.create_task(db.write(lambda conn: gate.wait(5)))
+        await asyncio.sleep(0.05)
+
+        def insert(session_id: str) -> Any:
+            def work(conn: Any) -> str:
+                conn.execute(table.insert(), {"sessionId": session_id, "note": "n", "ttl": 1})
+                if session_id == "bad":
+                    raise RuntimeError("bad write")
+                return session_id
+
+            return work
+
+        names = ["a", "b", "bad", "c"]
+        writes = [asyncio.create_task(db.write(insert(name))) for name in names]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await first
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+
+        assert sizes[-1] == 4  # the four queued writes went to the writer as one batch
+        assert outcomes[:2] == ["a", "b"] and outcomes[3] == "c"
+        assert isinstance(outcomes[2], RuntimeError)
+        rows = await db.read(lambda conn: conn.execute(table.select()).mappings().all())
+        assert sorted(r["sessionId"] for r in rows) == ["a", "b", "c"]
+    finally:
+        gate.set()
+        await db.dispose()

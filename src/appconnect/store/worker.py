@@ -5,7 +5,11 @@ SQLite's driver blocks, so the server runs its SQLite transactions on two dedica
 would do, but each hand-off through it builds a ``concurrent.futures.Future``, takes its
 condition lock several times and chains it to an asyncio future: under load that bookkeeping
 was ~5% of a call-log create's CPU, more than the INSERT it carried. Here a job is a tuple on
-a ``SimpleQueue`` and its result comes back with one ``call_soon_threadsafe``.
+a ``SimpleQueue`` and results come back with one ``call_soon_threadsafe`` per batch.
+
+Batches: when jobs have queued up while one ran, the thread takes them all (up to
+``max_batch``) and gives them to ``execute`` together, which may run them in one database
+transaction (group commit; see ``Database``). The default runs them one by one.
 """
 
 from __future__ import annotations
@@ -13,30 +17,51 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 A = TypeVar("A")
 
+Call = tuple[Callable[[Any], Any], Any]
+Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[Any], Any], Any]
 
 
-def _succeed(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():  # the awaiting task may have been cancelled meanwhile
-        future.set_result(result)
+def run_each(calls: Sequence[Call]) -> list[Outcome]:
+    """Run every call on its own; an exception is that call's outcome only."""
+    outcomes: list[Outcome] = []
+    for fn, arg in calls:
+        try:
+            outcomes.append((True, fn(arg)))
+        except BaseException as exc:  # handed to the awaiting task, which re-raises it
+            outcomes.append((False, exc))
+    return outcomes
 
 
-def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+def _deliver(results: list[tuple[asyncio.Future[Any], Outcome]]) -> None:
+    for future, (ok, value) in results:
+        if future.done():  # the awaiting task was cancelled meanwhile
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 class SerialWorker:
     """One daemon thread; :meth:`run` queues ``fn(arg)`` and awaits its result."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        execute: Callable[[Sequence[Call]], list[Outcome]] = run_each,
+        max_batch: int = 1,
+    ) -> None:
         self._name = name
+        self._execute = execute
+        self._max_batch = max(1, max_batch)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -56,18 +81,33 @@ class SerialWorker:
         self._jobs.put((loop, future, fn, arg))
         return await future
 
+    def _take_batch(self, first: _Job) -> tuple[list[_Job], bool]:
+        """``first`` plus the jobs already waiting; ``True`` if the stop signal was seen."""
+        batch = [first]
+        while len(batch) < self._max_batch:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return batch, True
+            batch.append(job)
+        return batch, False
+
     def _loop(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, future, fn, arg = job
-            try:
-                outcome: tuple[Callable[..., None], Any] = (_succeed, fn(arg))
-            except BaseException as exc:  # handed to the awaiting task, which re-raises it
-                outcome = (_fail, exc)
-            try:
-                loop.call_soon_threadsafe(outcome[0], future, outcome[1])
-            except RuntimeError:  # the loop closed while the job ran: nobody is waiting
-                pass
-            del job, future, outcome
+        stopping = False
+        while not stopping and (first := self._jobs.get()) is not None:
+            batch, stopping = self._take_batch(first)
+            outcomes = self._execute([(fn, arg) for _, _, fn, arg in batch])
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Outcome]]] = {}
+            for (loop, future, _, _), outcome in zip(batch, outcomes, strict=True):
+                by_loop.setdefault(loop, []).append((future, outcome))
+            for loop, results in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_deliver, results)
+                except RuntimeError:  # the loop closed while the jobs ran: nobody is waiting
+                    pass
+            del batch, outcomes, by_loop, first
 
     def shutdown(self) -> None:
         """Stop the thread after the jobs already queued (it is a daemon: never joined)."""
