@@ -48,19 +48,3 @@ def test_reads_reference_environment_names(monkeypatch: pytest.MonkeyPatch) -> N
 )
 def test_database_urls_pick_the_async_driver(given: str, expected: str) -> None:
     assert normalise_database_url(given) == expected
-
-
-def test_switch_interval_is_applied_at_start_up_and_zero_keeps_pythons() -> None:
-    import sys
-
-    from appconnect.app import _tune_switch_interval
-
-    before = sys.getswitchinterval()
-    try:
-        _tune_switch_interval(0)
-        assert sys.getswitchinterval() == before
-        _tune_switch_interval(0.0003)
-        assert abs(sys.getswitchinterval() - 0.0003) < 1e-9
-    finally:
-        sys.setswitchinterval(before)
-    assert Settings(APPCONNECT_SWITCH_INTERVAL="0.001").switch_interval == 0.001

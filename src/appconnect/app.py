@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -107,7 +106,6 @@ class AppConnect:
         for hook in _STARTUP_HOOKS:
             await hook(runtime)
         _tune_gc(settings.gc_threshold)
-        _tune_switch_interval(settings.switch_interval)
         self._runtime = runtime
         logger.info("appconnect %s ready (%s)", __version__, _safe_url(settings.database_url))
         return runtime
@@ -149,21 +147,6 @@ def _tune_gc(threshold: str) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*values)
-
-
-def _tune_switch_interval(seconds: float) -> None:
-    """Let the SQLite threads have the GIL back sooner.
-
-    A SQLite transaction runs on a worker thread (see ``Database.write``), and the driver drops
-    the GIL around every statement; each time it wants it back, the busy event-loop thread keeps
-    it for up to the switch interval (Python's default: 5 ms). Those waits, several per
-    transaction, serialised the writes: with 64 connections the logging routes were bound by
-    the hand-offs, not by CPU. At 0.2 ms the bench's POST /callLog went from ~670 to ~940 req/s
-    and POST /messageLog from ~330 to ~520. Set ``APPCONNECT_SWITCH_INTERVAL=0`` to keep
-    Python's default; this affects the whole process when appconnect is mounted in your app.
-    """
-    if seconds > 0:
-        sys.setswitchinterval(seconds)
 
 
 def _safe_url(url: str) -> str:

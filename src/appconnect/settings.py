@@ -70,8 +70,6 @@ class Settings(BaseSettings):
     contact_cache_ttl: int = Field(90 * 24 * 3600, alias="APPCONNECT_CONTACT_CACHE_TTL")
     # Garbage-collector thresholds applied at start-up ("" leaves Python's defaults).
     gc_threshold: str = Field("50000,50,100", alias="APPCONNECT_GC_THRESHOLD")
-    # Seconds a thread may hold the GIL while another waits for it (0 leaves Python's 0.005).
-    switch_interval: float = Field(0.0002, ge=0, alias="APPCONNECT_SWITCH_INTERVAL")
     # Seconds a worker reuses a user row it read (0 disables); see UserStore for why it is safe.
     user_cache_ttl: float = Field(5.0, alias="APPCONNECT_USER_CACHE_TTL")
 
