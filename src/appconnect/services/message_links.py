@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
@@ -150,10 +150,27 @@ _SET_MESSAGE_LOG = (
     .where(_MESSAGES.c.id == bindparam("key"))
     .values(thirdPartyLogId=bindparam("v_log"))
 )
+_INSERT_MESSAGE = insert(_MESSAGES)
 _DROP_MESSAGES = delete(_MESSAGES).where(_MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
 _DROP_PENDING_CLAIM = delete(_CLAIMS).where(
     _CLAIMS.c.conversationLogId == bindparam("key"), _CLAIMS.c.thirdPartyLogId.is_(None)
 )
+
+
+def _message_row(
+    message_id: str, conv: Conversation, third_party_log_id: str | None, now: datetime
+) -> dict[str, Any]:
+    """A ``messageLogs`` row of this conversation-day (camelCase column keys)."""
+    return {
+        "id": message_id,
+        "platform": conv.platform,
+        "conversationId": conv.conversation_id,
+        "conversationLogId": conv.conversation_log_id,
+        "thirdPartyLogId": third_party_log_id,
+        "userId": conv.user_id,
+        "createdAt": now,
+        "updatedAt": now,
+    }
 
 
 class MessageLinks:
@@ -184,16 +201,7 @@ class MessageLinks:
         now = utcnow()
         reserved = []
         for message_id in message_ids:
-            row = {
-                "id": message_id,
-                "platform": conv.platform,
-                "conversationId": conv.conversation_id,
-                "conversationLogId": conv.conversation_log_id,
-                "thirdPartyLogId": third_party_log_id,
-                "userId": conv.user_id,
-                "createdAt": now,
-                "updatedAt": now,
-            }
+            row = _message_row(message_id, conv, third_party_log_id, now)
             if changed(conn.execute(self._reserve_stmt, row)):
                 reserved.append(message_id)
         return reserved
@@ -323,20 +331,8 @@ class MessageLinks:
             if message_id is not None:
                 conn.execute(_SET_MESSAGE_LOG, {"key": message_id, "v_log": third_party_log_id})
             if shared_row:
-                now = utcnow()
-                conn.execute(
-                    insert(_MESSAGES),
-                    {
-                        "id": conv.conversation_log_id,
-                        "platform": conv.platform,
-                        "conversationId": conv.conversation_id,
-                        "conversationLogId": conv.conversation_log_id,
-                        "thirdPartyLogId": third_party_log_id,
-                        "userId": conv.user_id,
-                        "createdAt": now,
-                        "updatedAt": now,
-                    },
-                )
+                row = _message_row(conv.conversation_log_id, conv, third_party_log_id, utcnow())
+                conn.execute(_INSERT_MESSAGE, row)
             return self._reserve(conn, reserve_next, conv, third_party_log_id)
 
         return await self._run(work)
