@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
-from appconnect.store.worker import SerialWorker
+from appconnect.store.worker import SerialWorker, run_each
 
 
 async def test_jobs_run_in_order_on_one_other_thread() -> None:
@@ -50,3 +51,33 @@ async def test_a_cancelled_caller_does_not_stop_the_worker() -> None:
         await waiting
     assert await worker.run(lambda x: x, "still here") == "still here"
     worker.shutdown()
+
+
+async def test_a_batch_keeps_order_and_each_jobs_own_outcome() -> None:
+    """Jobs that queued while one ran are taken together; by default each still runs alone."""
+    batches: list[int] = []
+
+    def execute(calls: Any) -> Any:
+        batches.append(len(calls))
+        return run_each(calls)
+
+    worker = SerialWorker("test-worker", execute=execute, max_batch=8)
+    gate = threading.Event()
+    first = asyncio.create_task(worker.run(lambda _: gate.wait(5), None))
+    await asyncio.sleep(0.02)
+
+    def job(n: int) -> int:
+        if n == 2:
+            raise ValueError("two")
+        return n
+
+    queued = [asyncio.create_task(worker.run(job, n)) for n in range(5)]
+    await asyncio.sleep(0.02)
+    gate.set()
+    await first
+    outcomes = await asyncio.gather(*queued, return_exceptions=True)
+    worker.shutdown()
+
+    assert batches == [1, 5]
+    assert outcomes[:2] == [0, 1] and outcomes[3:] == [3, 4]
+    assert isinstance(outcomes[2], ValueError)
