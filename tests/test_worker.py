@@ -81,3 +81,20 @@ async def test_a_batch_keeps_order_and_each_jobs_own_outcome() -> None:
     assert batches == [1, 5]
     assert outcomes[:2] == [0, 1] and outcomes[3:] == [3, 4]
     assert isinstance(outcomes[2], ValueError)
+
+
+async def test_a_failing_runner_fails_its_batch_and_the_thread_goes_on() -> None:
+    calls = 0
+
+    def execute(batch: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("database file unavailable")
+        return run_each(batch)
+
+    worker = SerialWorker("test-worker", execute=execute)
+    with pytest.raises(OSError, match="unavailable"):
+        await worker.run(lambda x: x, 1)
+    assert await worker.run(lambda x: x, 2) == 2
+    worker.shutdown()

@@ -98,7 +98,10 @@ class SerialWorker:
         stopping = False
         while not stopping and (first := self._jobs.get()) is not None:
             batch, stopping = self._take_batch(first)
-            outcomes = self._execute([(fn, arg) for _, _, fn, arg in batch])
+            try:
+                outcomes = self._execute([(fn, arg) for _, _, fn, arg in batch])
+            except BaseException as exc:  # a broken runner must not kill the thread (and hang
+                outcomes = [(False, exc)] * len(batch)  # every later caller): all jobs fail
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Outcome]]] = {}
             for (loop, future, _, _), outcome in zip(batch, outcomes, strict=True):
                 by_loop.setdefault(loop, []).append((future, outcome))
