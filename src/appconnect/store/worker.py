@@ -100,8 +100,10 @@ class SerialWorker:
             batch, stopping = self._take_batch(first)
             try:
                 outcomes = self._execute([(fn, arg) for _, _, fn, arg in batch])
-            except BaseException as exc:  # a broken runner must not kill the thread (and hang
-                outcomes = [(False, exc)] * len(batch)  # every later caller): all jobs fail
+            except BaseException as exc:
+                # A runner that raises must not kill the thread (every later caller would
+                # hang): each job of the batch gets the exception instead.
+                outcomes = [(False, exc)] * len(batch)
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Outcome]]] = {}
             for (loop, future, _, _), outcome in zip(batch, outcomes, strict=True):
                 by_loop.setdefault(loop, []).append((future, outcome))
