@@ -185,7 +185,9 @@ class Database:
         batch runs again in a transaction of its own, so one job's failure (a duplicate, a
         constraint) never touches another's outcome.
         """
-        if len(calls) > 1:
+        # Only transactions from write() share one; other jobs (closing the connection at
+        # shutdown) run on their own.
+        if len(calls) > 1 and all(fn == self._write_sync for fn, _ in calls):
             conn = self._thread_connection()
             try:
                 with conn.begin():
