@@ -212,9 +212,6 @@ class MessageLinks:
             params = {"ids": list(message_ids)}
             await self._run(lambda conn: conn.execute(_DROP_MESSAGES, params))
 
-    async def release_message(self, message_id: str) -> None:
-        await self.release_messages([message_id])
-
     # -- conversations ----------------------------------------------------------------------
 
     def _probe(self, conn: Connection, conv: Conversation) -> Resolution | None:
@@ -337,7 +334,16 @@ class MessageLinks:
 
         return await self._run(work)
 
-    async def abandon_claim(self, conv: Conversation) -> None:
-        """Give the claim back after a failed create, so a retry (or a waiter) can create."""
-        params = {"key": conv.conversation_log_id}
-        await self._run(lambda conn: conn.execute(_DROP_PENDING_CLAIM, params))
+    async def abandon_claim(self, conv: Conversation, message_id: str | None = None) -> None:
+        """Give the claim back after a failed create, so a retry (or a waiter) can create.
+
+        ``message_id``: the reservation made for the create, freed in the same transaction, so
+        a waiter that takes over the claim finds the message free.
+        """
+
+        def work(conn: Connection) -> None:
+            if message_id is not None:
+                conn.execute(_DROP_MESSAGES, {"ids": [message_id]})
+            conn.execute(_DROP_PENDING_CLAIM, {"key": conv.conversation_log_id})
+
+        await self._run(work)

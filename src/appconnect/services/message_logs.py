@@ -431,17 +431,10 @@ async def _create_under_claim(
             )
             return log_id, reserved
     except BaseException:
-        await _quietly(_release(links, conv, message_id))
+        await _quietly(links.abandon_claim(conv, message_id))
         raise
-    await _release(links, conv, message_id)
+    await links.abandon_claim(conv, message_id)
     return None
-
-
-async def _release(links: MessageLinks, conv: Conversation, message_id: str | None) -> None:
-    # The message first: a waiter that takes over the claim should find the message free.
-    if message_id is not None:
-        await links.release_message(message_id)
-    await links.abandon_claim(conv)
 
 
 async def _quietly(cleanup: Awaitable[None]) -> None:
