@@ -46,18 +46,18 @@ def call_with_kwargs(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Awaitabl
     on every wake-up). A synchronous connector function's value comes back as an awaitable too.
     """
     var_kw, names = _accepted(fn)
-    result = fn(**(kwargs if var_kw else {k: v for k, v in kwargs.items() if k in names}))
-    if inspect.isawaitable(result):
-        return result
-    return _ready(result)
+    return _awaitable(fn(**(kwargs if var_kw else {k: v for k, v in kwargs.items() if k in names})))
+
+
+def call_positional(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    """Call ``fn`` with positional arguments; await what this returns (as above)."""
+    return _awaitable(fn(*args))
+
+
+def _awaitable(result: Any) -> Awaitable[Any]:
+    """An async function's coroutine as it is; a plain function's value, made awaitable."""
+    return result if inspect.isawaitable(result) else _ready(result)
 
 
 async def _ready(value: Any) -> Any:
     return value
-
-
-async def call_positional(fn: Callable[..., Any], *args: Any) -> Any:
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result

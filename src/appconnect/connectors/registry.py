@@ -124,11 +124,12 @@ class ConnectorView:
             raise TypeError(f"{python_name(name)} must return an object")
         return result
 
-    async def call_positional(self, name: str, *args: Any) -> Any:
+    def call_positional(self, name: str, *args: Any) -> Awaitable[Any]:
+        """:meth:`call` for the interfaces the reference calls with positional arguments."""
         fn = self.get(name)
         if fn is None:
-            raise MissingInterface(self.platform, wire_name(name))
-        return await call_positional(fn, *args)
+            return _raise(MissingInterface(self.platform, wire_name(name)))
+        return call_positional(fn, *args)
 
 
 async def _raise(exc: Exception) -> Any:
