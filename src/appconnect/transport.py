@@ -13,6 +13,7 @@ decompression is left to httpx2, which sees the raw bytes and the ``Content-Enco
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.request
 from collections.abc import Sequence
@@ -36,7 +37,6 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             for scheme, url in urllib.request.getproxies().items()
             if scheme in ("http", "https")
         }
-        self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._decoded: dict[tuple[bytes, bytes], tuple[str, str]] = {}
 
     def _client(self) -> aiohttp.ClientSession:
@@ -125,16 +125,11 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             pairs.append(decoded)
         return pairs
 
-    def _timeout(self, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _timeout(connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
         # Every request of a client carries the same timeouts: one immutable object per pair.
-        key = (connect, read)
-        timeout = self._timeouts.get(key)
-        if timeout is None:
-            if len(self._timeouts) >= 64:
-                self._timeouts.clear()
-            timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
-            self._timeouts[key] = timeout
-        return timeout
+        return aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
 
     def _proxy_for(self, url: httpx2.URL) -> str | None:
         if not self._proxies:
