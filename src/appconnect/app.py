@@ -21,7 +21,6 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from appconnect import __version__
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
 from appconnect.kv import KeyValueStore, create_store
@@ -32,6 +31,7 @@ from appconnect.security import SecretBox, SessionSigner
 from appconnect.settings import Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
+from appconnect.version import __version__
 
 logger = logging.getLogger("appconnect")
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from appconnect import __version__
+from appconnect.version import __version__
 
 app = typer.Typer(
     help="Serve and manage RingCentral App Connect connector servers.",
