@@ -103,8 +103,6 @@ class AppConnect:
             startup = getattr(connector, "startup", None)
             if callable(startup):
                 await startup(runtime)
-        for hook in _STARTUP_HOOKS:
-            await hook(runtime)
         _tune_gc(settings.gc_threshold)
         self._runtime = runtime
         logger.info("appconnect %s ready (%s)", __version__, _safe_url(settings.database_url))
@@ -127,9 +125,6 @@ class AppConnect:
             yield
         finally:
             await self.aclose()
-
-
-_STARTUP_HOOKS: list[Any] = []
 
 
 def _tune_gc(threshold: str) -> None:

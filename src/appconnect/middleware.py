@@ -74,9 +74,6 @@ class AppConnectMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         scope[SCOPE_RUNTIME] = runtime
-        if scope["path"].startswith("/mcp"):
-            await self.app(scope, receive, send)
-            return
 
         bearer = _bearer(scope)
         query = scope.get("query_string", b"")
