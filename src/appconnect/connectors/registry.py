@@ -131,6 +131,26 @@ class ConnectorView:
             return _raise(MissingInterface(self.platform, wire_name(name)))
         return call_positional(fn, *args)
 
+    # -- typed entry points for the framework's fixed-shape calls ------------------------------
+    # The workflows call these by method rather than by interface name where the call has one
+    # fixed shape; the keyword arguments pass through as in :meth:`call` (absent stays absent).
+
+    def get_auth_type(self, **kwargs: Any) -> Awaitable[Any]:
+        """``getAuthType``: ``"oauth"`` or ``"apiKey"``."""
+        return self.call("getAuthType", **kwargs)
+
+    def get_basic_auth(self, *, api_key: Any) -> Awaitable[Any]:
+        """``getBasicAuth``: the Basic credential (base64) for an API key."""
+        return self.call("getBasicAuth", api_key=api_key)
+
+    def get_oauth_info(self, **kwargs: Any) -> Awaitable[dict[str, Any]]:
+        """``getOauthInfo``, in its wire shape (an object, else ``TypeError``)."""
+        return self.call_object("getOauthInfo", **kwargs)
+
+    def get_log_format_type(self, platform: str, proxy_config: Any) -> Awaitable[Any]:
+        """``getLogFormatType(platform, proxyConfig)``, positional as in the reference."""
+        return self.call_positional("getLogFormatType", platform, proxy_config)
+
 
 async def _raise(exc: Exception) -> Any:
     raise exc
