@@ -50,6 +50,8 @@ class AppConnect:
         self.registry = registry
         # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
         self.settings = (settings or Settings()).resolved()
+        if self.settings.proxy_active and not registry.is_registered("proxy"):
+            registry.use_proxy()  # declarative connectors (docs/proxy-connectors.md)
         self._transport = http_transport
         self._kv = kv
         self._runtime: Runtime | None = None

@@ -165,3 +165,17 @@ class NoteCacheRow(Base):
     session_id: Mapped[str] = mapped_column("sessionId", String(255), primary_key=True)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     ttl: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+
+
+class ProxyConfigRow(Timestamps, Base):
+    """A declarative (proxy) connector config, selected by the users' ``proxyId``.
+
+    ``config`` is the unchanged config JSON; ``secretKey`` is the connector secret templates see
+    as ``{{secretKey}}``, encrypted at rest (``SecretBox``) and never part of ``config``.
+    """
+
+    __tablename__ = "proxyConfigs"
+
+    proxy_id: Mapped[str] = mapped_column("proxyId", String(255), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    secret_key: Mapped[str | None] = mapped_column("secretKey", Text)
