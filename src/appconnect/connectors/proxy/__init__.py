@@ -7,7 +7,7 @@
 """
 
 from appconnect.connectors.proxy.connector import ProxyConfigNotFound, ProxyConnector
-from appconnect.connectors.proxy.sources import ProxyConfigs, delete_config, put_config
+from appconnect.connectors.proxy.sources import ProxyConfigs, remove_config, store_config
 from appconnect.connectors.proxy.ssrf import AddressGuard, BlockedAddress
 from appconnect.connectors.proxy.validate import Problem, check_config
 
@@ -19,6 +19,6 @@ __all__ = [
     "ProxyConfigs",
     "ProxyConnector",
     "check_config",
-    "delete_config",
-    "put_config",
+    "remove_config",
+    "store_config",
 ]

@@ -407,7 +407,8 @@ class ProxyConnector(Connector):
         if not sent:
             return {"returnMessage": _NOT_SUPPORTED}
         out: dict[str, Any] = {}
-        log_id = mapping.log_id(_response_mapping(config, "createMessageLog"), data)
+        # Unlike createCallLog, a message log's mapping is optional (default idPath body.id).
+        log_id = mapping.log_id(_response_mapping(config, "createMessageLog") or {}, data)
         if log_id is not None:
             out["logId"] = log_id
         out["returnMessage"] = mapping.message("Message logged", "success", 1000)

@@ -37,6 +37,8 @@ from appconnect.store.models import ProxyConfigRow, utcnow
 
 if TYPE_CHECKING:
     from appconnect.runtime import Runtime
+    from appconnect.security import SecretBox
+    from appconnect.store.db import Database
 
 logger = logging.getLogger("appconnect.proxy")
 
@@ -95,17 +97,24 @@ def parse_secret_keys(raw: str | None) -> dict[str, str]:
 # -- the database table ------------------------------------------------------------------------
 
 
-async def put_config(
-    runtime: Runtime, proxy_id: str, config: Mapping[str, Any], secret_key: str | None = None
+async def store_config(
+    db: Database,
+    box: SecretBox,
+    proxy_id: str,
+    config: Mapping[str, Any],
+    secret_key: str | None = None,
 ) -> None:
-    """Add or replace a config in the database (refused with :class:`ProxyConfigError`)."""
+    """Add or replace a config in the table (refused with :class:`ProxyConfigError`).
+
+    ``secret_key`` is stored encrypted; an authored ``secretKey`` in ``config`` is dropped.
+    """
     problems = errors(check_config(config))
     if problems:
         raise ProxyConfigError("; ".join(str(p) for p in problems))
     document = {k: v for k, v in config.items() if k != "secretKey"}
-    stored_secret = runtime.box.encrypt(secret_key) if secret_key else None
+    stored_secret = box.encrypt(secret_key) if secret_key else None
     now = utcnow()
-    insert = conflict_insert(runtime.db.dialect)
+    insert = conflict_insert(db.dialect)
 
     def work(conn: Connection) -> None:
         statement = insert(_TABLE).values(
@@ -122,20 +131,17 @@ async def put_config(
             )
         )
 
-    await runtime.db.write(work)
-    configs = runtime.state.get("proxy_configs")
-    if isinstance(configs, ProxyConfigs):
-        configs.forget(proxy_id)
+    await db.write(work)
 
 
-async def delete_config(runtime: Runtime, proxy_id: str) -> None:
-    def work(conn: Connection) -> None:
-        conn.execute(delete(ProxyConfigRow).where(ProxyConfigRow.proxy_id == proxy_id))
+async def remove_config(db: Database, proxy_id: str) -> bool:
+    """Delete a stored config; ``False`` when there was none."""
 
-    await runtime.db.write(work)
-    configs = runtime.state.get("proxy_configs")
-    if isinstance(configs, ProxyConfigs):
-        configs.forget(proxy_id)
+    def work(conn: Connection) -> bool:
+        result = conn.execute(delete(ProxyConfigRow).where(ProxyConfigRow.proxy_id == proxy_id))
+        return bool(result.rowcount)
+
+    return await db.write(work)
 
 
 # -- the resolver ------------------------------------------------------------------------------
@@ -196,6 +202,22 @@ class ProxyConfigs:
 
     def forget(self, proxy_id: str) -> None:
         self._cache.pop(proxy_id, None)
+
+    async def put(
+        self, proxy_id: str, config: Mapping[str, Any], secret_key: str | None = None
+    ) -> None:
+        """Store ``config`` in the database; this process uses it at once, others within the TTL."""
+        if self._runtime is None:
+            raise RuntimeError("the proxy configs are not attached to a running server yet")
+        await store_config(self._runtime.db, self._runtime.box, proxy_id, config, secret_key)
+        self.forget(proxy_id)
+
+    async def delete(self, proxy_id: str) -> bool:
+        if self._runtime is None:
+            raise RuntimeError("the proxy configs are not attached to a running server yet")
+        removed = await remove_config(self._runtime.db, proxy_id)
+        self.forget(proxy_id)
+        return removed
 
     async def get(self, proxy_id: str) -> dict[str, Any] | None:
         """The usable config for ``proxy_id`` (with its ``secretKey``), or ``None``."""

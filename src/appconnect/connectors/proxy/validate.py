@@ -93,10 +93,11 @@ class _Checker:
         template = auth.get("credentialTemplate")
         if isinstance(template, str):
             self.template(template, f"{path}.credentialTemplate", allowed)
-            if is_whole_expression(template):
+            if is_whole_expression(template) and auth.get("encode") != "none":
                 self.warn(
                     f"{path}.credentialTemplate",
-                    'a bare expression may render a non-string; write e.g. "{{apiKey}}:"',
+                    "a bare expression may render a non-string, which cannot be base64-encoded;"
+                    ' write e.g. "{{apiKey}}:"',
                 )
         if auth_type == "oauth" and path == "$.auth":
             for key in ("clientId", "tokenUrl"):
