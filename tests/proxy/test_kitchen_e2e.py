@@ -286,3 +286,35 @@ async def test_allowed_hosts_open_the_guard(settings: Settings) -> None:
     async with serve(proxy_app(settings, crm, configs, guard=guard)) as (client, _):
         assert (await login(client)).status_code == 200
     assert len(crm.requests) == 1
+
+
+async def test_redirects_are_followed_without_credentials_to_other_hosts(
+    settings: Settings,
+) -> None:
+    crm = kitchen_crm()
+    crm.on(
+        "GET",
+        "/api/contacts",
+        httpx2.Response(302, headers={"location": "https://mirror.example/contacts?x=1"}),
+    )
+    crm.on("GET", "/contacts", json=[{"id": 9, "name": "Mirrored"}], host="mirror.example")
+    configs = ProxyConfigs({"kitchen-1": example("kitchen")})
+    async with serve(proxy_app(settings, crm, configs)) as (client, _):
+        token = (await login(client)).json()["jwtToken"]
+        found = await client.get("/contact?phoneNumber=%2B14155550100", headers=bearer(token))
+        assert found.json()["contact"][0]["id"] == 9
+    first, second = crm.requests[-2:]
+    assert first.headers["x-api-key"] == "tok-1"
+    assert second.url == "https://mirror.example/contacts?x=1"
+    assert "x-api-key" not in second.headers and "x-tenant" not in second.headers
+
+
+async def test_a_redirect_to_a_private_address_is_refused(settings: Settings) -> None:
+    crm = kitchen_crm()
+    crm.on("GET", "/api/contacts", httpx2.Response(307, headers={"location": "http://127.0.0.1/x"}))
+    configs = ProxyConfigs({"kitchen-1": example("kitchen")})
+    async with serve(proxy_app(settings, crm, configs)) as (client, _):
+        token = (await login(client)).json()["jwtToken"]
+        found = await client.get("/contact?phoneNumber=%2B14155550100", headers=bearer(token))
+        assert found.json()["successful"] is False
+    assert [r.host for r in crm.requests] == ["kitchen.example", "kitchen.example"]
