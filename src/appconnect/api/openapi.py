@@ -11,13 +11,25 @@ from typing import Any
 
 from pydantic import BaseModel
 
-_REF = "#/components/schemas/{model}"
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with every ``{"$ref": "#/$defs/X"}`` replaced by X's schema (no cycles here)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template=_REF)
-    schema.pop("$defs", None)  # nested models are documented inline by the reply models
-    return schema
+    """The model's JSON schema, self-contained (nested models inlined)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+    inlined: dict[str, Any] = _inline(schema, defs)
+    return inlined
 
 
 def documented_body(model: type[BaseModel], *, query: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -165,3 +165,16 @@ class NoteCacheRow(Base):
     session_id: Mapped[str] = mapped_column("sessionId", String(255), primary_key=True)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     ttl: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+
+
+class LlmSessionRow(Timestamps, Base):
+    """MCP: the CRM session token an AI assistant uses, keyed by RingCentral extension id.
+
+    ``jwtToken`` is a text column (the reference's 255 characters can cut a long token short).
+    """
+
+    __tablename__ = "llmSessions"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    jwt_token: Mapped[str | None] = mapped_column("jwtToken", Text)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
