@@ -149,7 +149,9 @@ async def _create_for_user(
 ) -> dict[str, Any] | _Accepted:
     log_info = obj(body.get("logInfo"))
     if rt.settings.call_note_cache_enabled and caller.is_from_sscl:
-        cached = await note_cache(rt).get(js_str(log_info.get("sessionId")))
+        cached = await note_cache(rt).get(
+            js_str(log_info.get("sessionId")), user_id=caller.user_id, platform=caller.platform
+        )
         if cached is not None:
             body = {**body, "note": cached}
     view = rt.registry.get_connector(caller.platform)

@@ -55,7 +55,7 @@ async def update_call_log(rt: Runtime, caller: Caller, body: dict[str, Any]) -> 
     try:
         link = None
         if session_id is not None and session_id != "":
-            link = await link_store(rt).find(js_str(session_id), identity)
+            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         user = await user_with_token(rt, caller.user_id) if link is not None else None
     except SQLAlchemyError:
         logger.exception("call-log update look-up failed for session %s", session_id)
