@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ._call_log_helpers import PLATFORM, Harness, log_body, running_app
+from ._call_log_helpers import Harness, log_body, running_app
 from ._message_log_helpers import API_KEY, sms, submission
 from ._message_log_helpers import PLATFORM as MESSAGE_PLATFORM
 from ._message_log_helpers import running as running_messages
@@ -53,7 +53,7 @@ async def test_b_cannot_read_a_call_log_or_its_note(h: Harness) -> None:
 
 
 async def test_b_cannot_update_or_dispose_of_a_call_log(h: Harness) -> None:
-    alice, bob = await _a_and_b(h)
+    _alice, bob = await _a_and_b(h)
     [activity_id] = h.crm.activities
     before = dict(h.crm.activities[activity_id])
     writes = len(h.crm.calls("PUT")) + len(h.crm.calls("PATCH"))
