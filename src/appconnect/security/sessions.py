@@ -29,6 +29,8 @@ def _time_valid(claims: dict[str, Any], now: float) -> bool:
         return False
     nbf = claims.get("nbf")
     return not (isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now)
+
+
 _ALGORITHMS = ["HS256", "HS384", "HS512"]
 
 
