@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     ringcentral_server: str | None = Field(None, alias="RINGCENTRAL_SERVER")
     ringcentral_client_id: str | None = Field(None, alias="RINGCENTRAL_CLIENT_ID")
     ringcentral_client_secret: str | None = Field(None, alias="RINGCENTRAL_CLIENT_SECRET")
+    # Where callers' RingCentral tokens are checked (identity and admin role).
+    rc_identity_server: str = Field(
+        "https://platform.ringcentral.com", alias="APPCONNECT_RC_IDENTITY_SERVER"
+    )
     redis_url: str | None = Field(None, alias="REDIS_URL")
     # Seconds a connector's outbound CRM call may take (connectors can override per class).
     http_timeout: float = Field(30.0, alias="APPCONNECT_HTTP_TIMEOUT")

@@ -132,12 +132,12 @@ class CallLogLink:
             "thirdPartyLogId": self.third_party_log_id,
             "userId": self.user_id,
             "contactId": self.contact_id,
-            "createdAt": _iso(self.created_at),
-            "updatedAt": _iso(self.updated_at),
+            "createdAt": iso_instant(self.created_at),
+            "updatedAt": iso_instant(self.updated_at),
         }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_instant(value: datetime | None) -> str | None:
     """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
     if value is None:
         return None

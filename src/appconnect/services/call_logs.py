@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose.formatting import js_str, js_to_number, js_truthy
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
@@ -128,14 +129,22 @@ def hashed_account_id(rt: Runtime, caller: Caller, account_id: Any) -> str:
 
 
 def ring_sense(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The five RingSense values, named as both the composer and the connectors take them."""
-    return {
-        "ring_sense_transcript": body.get("ringSenseTranscript"),
-        "ring_sense_summary": body.get("ringSenseSummary"),
-        "ring_sense_ai_score": body.get("ringSenseAIScore"),
-        "ring_sense_bulleted_summary": body.get("ringSenseBulletedSummary"),
-        "ring_sense_link": body.get("ringSenseLink"),
-    }
+    """The five RingSense values for the composer (absent reads as ``None``)."""
+    return {name: body.get(key) for name, key in _RING_SENSE}
+
+
+def ring_sense_args(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The five RingSense connector arguments (absent: :data:`UNSET`)."""
+    return {name: given(body, key) for name, key in _RING_SENSE}
+
+
+_RING_SENSE = (
+    ("ring_sense_transcript", "ringSenseTranscript"),
+    ("ring_sense_summary", "ringSenseSummary"),
+    ("ring_sense_ai_score", "ringSenseAIScore"),
+    ("ring_sense_bulleted_summary", "ringSenseBulletedSummary"),
+    ("ring_sense_link", "ringSenseLink"),
+)
 
 
 async def log_format(view: ConnectorView, platform: str, proxy_config: Any) -> str:
@@ -253,7 +262,7 @@ async def upsert_call_disposition(
                 user=auth.user,
                 existing_call_log=link.to_wire(),
                 auth_header=auth.auth_header,
-                dispositions=body.get("dispositions"),
+                dispositions=given(body, "dispositions"),
                 proxy_config=auth.proxy_config,
             )
         )

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.runtime import Runtime
+from appconnect.services.call_log_store import iso_instant
 from appconnect.store.db import DIALECTS, changed, conflict_insert
 from appconnect.store.models import ConversationLogRow, MessageLogRow, utcnow
 
@@ -111,7 +112,10 @@ class Opening:
 
 def link_record(row: Any) -> dict[str, Any]:
     """A ``messageLogs`` row (a Core mapping) as connectors receive it (connector spec §2.8)."""
-    return {key: row[key] for key in _LINK_KEYS}
+    record = {key: row[key] for key in _LINK_KEYS}
+    record["createdAt"] = iso_instant(row["createdAt"])
+    record["updatedAt"] = iso_instant(row["updatedAt"])
+    return record
 
 
 _LINKED_ROW = (
