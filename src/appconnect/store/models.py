@@ -178,3 +178,19 @@ class LlmSessionRow(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     jwt_token: Mapped[str | None] = mapped_column("jwtToken", Text)
     expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+class SessionGenerationRow(Base):
+    """Ours: the current session generation of a user who has logged out at least once.
+
+    A session token carries the generation it was issued under (claim ``sg``; none before the
+    first logout). Logging out stores a fresh random generation, which refuses every token issued
+    before. The row outlives the ``users`` row on purpose: a connector may delete the user on
+    logout, and a later login under the same id must not bring the old tokens back.
+    """
+
+    __tablename__ = "appconnectSessionGenerations"
+
+    user_id: Mapped[str] = mapped_column("userId", String(255), primary_key=True)
+    generation: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        "updatedAt", DateTime(timezone=True), default=utcnow, nullable=False
+    )

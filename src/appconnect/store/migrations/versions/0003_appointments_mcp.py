@@ -5,8 +5,8 @@ extension id to the CRM session token an AI assistant (MCP) uses. ``callDownList
 with 0001. Tables that already exist are left alone (0001 creates a fresh database from the
 current models, so on a new database both tables are there before this revision runs).
 
-Revision ID: 0002_appointments_mcp
-Revises: 0001
+Revision ID: 0003_appointments_mcp
+Revises: 0002_session_security
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_appointments_mcp"
-down_revision = "0001"
+revision = "0003_appointments_mcp"
+down_revision = "0002_session_security"
 branch_labels = None
 depends_on = None
 

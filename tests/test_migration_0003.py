@@ -1,4 +1,4 @@
-"""Migration 0002: a database already at 0001 gains demoAppointments and llmSessions."""
+"""Migration 0003: a database at 0002_session_security gains demoAppointments and llmSessions."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from appconnect.settings import normalise_database_url
 from appconnect.store.db import Database
 
 
-async def test_database_at_0001_gets_the_new_tables(db_url: str) -> None:
+async def test_database_at_0002_gets_the_new_tables(db_url: str) -> None:
     db = Database(normalise_database_url(db_url))
     try:
         await db.migrate()
         async with db.engine.begin() as conn:
             await conn.execute(text('DROP TABLE "demoAppointments"'))
             await conn.execute(text('DROP TABLE "llmSessions"'))
-            await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+            await conn.execute(
+                text("UPDATE alembic_version SET version_num = '0002_session_security'")
+            )
         await db.migrate()
         async with db.engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
@@ -24,7 +26,7 @@ async def test_database_at_0001_gets_the_new_tables(db_url: str) -> None:
                 lambda c: {ix["name"] for ix in inspect(c).get_indexes("demoAppointments")}
             )
         assert {"demoAppointments", "llmSessions", "callDownLists"} <= tables
-        assert version == [("0002_appointments_mcp",)]
+        assert version == [("0003_appointments_mcp",)]
         assert "ix_demoAppointments_userId" in indexes
     finally:
         await db.dispose()
