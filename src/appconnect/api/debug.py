@@ -15,7 +15,7 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.openapi import documented_responses
 from appconnect.api.params import documented_query
-from appconnect.api.session import runtime
+from appconnect.api.session import runtime, session
 from appconnect.runtime import Runtime
 from appconnect.services import debug_reports as reports
 
@@ -52,10 +52,16 @@ def _store(rt: Runtime) -> reports.ReportStore:
 async def report_url(request: Request) -> Response:
     """A URL the client can ``PUT`` its JSON debug report to (valid five minutes)."""
     token = _raw_token(request)
+    rt = runtime(request)
+    s = session(request)
+    if s.valid:
+        claims = s.claims or {}
+    elif token and (rt.sessions.verify(token) or {}).get("id") is not None:
+        token = None  # a genuine token refused by the session check (logged out): none at all
+    else:
+        claims = {}  # any other token is accepted; an undecodable one files as "undefined"
     if not token:
         return r.text("Invalid request", 400)
-    rt = runtime(request)
-    claims = rt.sessions.verify(token) or {}  # an undecodable token: user "undefined"
     target = reports.new_target(
         rt.settings.error_report_s3_bucket, claims.get("id"), claims.get("platform")
     )
