@@ -165,7 +165,9 @@ def build_router() -> APIRouter:
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user"):
+    names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
+    names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
+    for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:

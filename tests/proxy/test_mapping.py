@@ -171,7 +171,9 @@ def test_context_holds_only_the_operation_inputs_and_the_user() -> None:
     assert context["user"]["id"] == "u_77"
     assert context["user"]["accessToken"] == context["apiKey"] == "tok"
     assert context["subject"] == "Outbound Call to Jane"
-    assert context["isFromSSCL"] is False and context["note"] is UNDEFINED
+    assert context["isFromSSCL"] is False
+    assert context["note"] is None  # sent as null: stays null
+    assert context["aiNote"] is UNDEFINED  # not sent: missing
     assert context["ringSenseSummary"] == ""
     assert context["secretKey"] == "s3cr3t" and context["authHeader"] == "Basic x"
     assert "proxyConfig" not in context and "settings" not in context

@@ -15,6 +15,7 @@ from typing import Any
 import phonenumbers
 from pydantic import BaseModel
 
+from appconnect.connectors.args import UNSET
 from appconnect.connectors.proxy.request import iso_utc
 from appconnect.connectors.proxy.template import UNDEFINED
 
@@ -78,12 +79,14 @@ def python_arg(name: str) -> str:
 
 def plain(value: Any, _depth: int = 0) -> Any:
     """JSON-like data only: mappings, lists, scalars, datetimes; other objects become ``{}``."""
+    if value is UNSET:
+        return UNDEFINED
     if value is None or isinstance(value, (str, bool, int, float, datetime)):
         return value
     if _depth > 64:
         return UNDEFINED
     if isinstance(value, Mapping):
-        return {str(k): plain(v, _depth + 1) for k, v in value.items()}
+        return {str(k): plain(v, _depth + 1) for k, v in value.items() if v is not UNSET}
     if isinstance(value, (list, tuple)):
         return [plain(v, _depth + 1) for v in value]
     if isinstance(value, BaseModel):
@@ -96,10 +99,18 @@ def plain(value: Any, _depth: int = 0) -> Any:
     return {}
 
 
+# Media links the framework passes as ``None`` when the message has no such attachment (the
+# reference leaves them undefined, so a body member templated from them is left out).
+_NONE_IS_ABSENT = frozenset({"recordingLink", "faxDocLink", "faxDownloadLink", "imageLink",
+                             "videoLink"})  # fmt: skip
+
+
 def _input(kwargs: Mapping[str, Any], name: str) -> Any:
-    """An argument as a template value; absent and ``None`` read as undefined (see docs)."""
-    value = kwargs.get(python_arg(name))
-    return UNDEFINED if value is None else plain(value)
+    """An argument as a template value: a keyword not passed (or UNSET) is undefined."""
+    value = kwargs.get(python_arg(name), UNSET)
+    if value is UNSET or (value is None and name in _NONE_IS_ABSENT):
+        return UNDEFINED
+    return plain(value)
 
 
 def user_context(user: Any, api_key: Any = None) -> dict[str, Any]:
@@ -255,7 +266,7 @@ def build_context(
     }
     if operation in ("createCallLog", "updateCallLog"):
         for name in _RING_SENSE:
-            if context.get(name) is UNDEFINED:
+            if context.get(name) is UNDEFINED or context.get(name) is None:
                 context[name] = ""
     if operation == "findContact":
         context["parsedPhoneNumber"] = parsed_phone_number(kwargs.get("phone_number"))

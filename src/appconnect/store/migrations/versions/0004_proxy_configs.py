@@ -3,8 +3,8 @@
 0001 creates every table of the models that exist when it runs, so on a fresh database the table
 is already there; this revision adds it to databases created before it existed.
 
-Revision ID: 0002_proxy_configs
-Revises: 0001
+Revision ID: 0004_proxy_configs
+Revises: 0003_appointments_mcp
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_proxy_configs"
-down_revision = "0001"
+revision = "0004_proxy_configs"
+down_revision = "0003_appointments_mcp"
 branch_labels = None
 depends_on = None
 
