@@ -163,7 +163,15 @@ def build_router() -> APIRouter:
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user", "admin"):
+    for name in (
+        "contacts",
+        "call_logs",
+        "message_logs",
+        "user",
+        "admin",
+        "managed_auth",
+        "ringcentral",
+    ):
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:
