@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from appconnect.app import AppConnect
 from appconnect.runtime import Runtime
+from appconnect.services.sessions import issue_session
 
 
 @asynccontextmanager
@@ -32,7 +33,7 @@ async def add_user(rt: Runtime, user_id: str, platform: str, **fields: Any) -> s
     }  # fmt: skip
     values.update(fields)
     await rt.users.upsert_login(user_id=user_id, platform=platform, **values)
-    return rt.sessions.issue(user_id, platform)
+    return await issue_session(rt, user_id, platform)
 
 
 def bearer(token: str) -> dict[str, str]:
