@@ -169,6 +169,12 @@ def manifest_check(
     typer.echo(json.dumps({"valid": True, "platforms": sorted(manifest.platforms)}))
 
 
+# Developer commands (``new``, ``check``) live in appconnect.devtools.commands.
+from appconnect.devtools.commands import register as _register_devtools  # noqa: E402
+
+_register_devtools(app)
+
+
 def main() -> None:
     app()
 

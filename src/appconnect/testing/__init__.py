@@ -4,7 +4,8 @@
   you give) and yields an :class:`AppClient` talking to it over ASGI; :meth:`AppClient.login`
   logs in like the client does.
 * :class:`FakeCrm` is the CRM at the HTTP layer (an ``httpx2.MockTransport``): script answers
-  with :meth:`FakeCrm.on`, then assert what the CRM was sent with :meth:`FakeCrm.calls`.
+  with :meth:`FakeCrm.on`, then assert what the CRM was sent with :meth:`FakeCrm.calls`;
+  :func:`serve_crm` serves the same fake over real HTTP for trying a server by hand.
 * :func:`call_log_body`, :func:`call_log_update_body`, :func:`sms_message` and
   :func:`message_log_body` build the client's request bodies.
 * ``pytest_plugins = ["appconnect.testing.fixtures"]`` adds the ``crm`` and ``app_settings``
@@ -30,7 +31,7 @@ from appconnect.testing.client import (
     serve,
     settings_for_test,
 )
-from appconnect.testing.crm import CRM, FakeCrm, Recorded
+from appconnect.testing.crm import CRM, FakeCrm, Recorded, crm_asgi_app, serve_crm
 
 __all__ = [
     "AGENT_NUMBER",
@@ -45,8 +46,10 @@ __all__ = [
     "bearer",
     "call_log_body",
     "call_log_update_body",
+    "crm_asgi_app",
     "message_log_body",
     "serve",
+    "serve_crm",
     "settings_for_test",
     "sms_message",
 ]

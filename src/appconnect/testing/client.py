@@ -126,6 +126,24 @@ class AppClient:
         self.headers = bearer(token)
         return self.headers
 
+    async def login_oauth(
+        self, redirect_uri: str, *, code: str = "test-code", platform: str | None = None
+    ) -> dict[str, str]:
+        """Finish an OAuth login through ``GET /oauth-callback`` as the client does.
+
+        ``redirect_uri`` is the one your ``get_oauth_info`` returns; the fake CRM must answer
+        the token exchange (``access_token_uri``) and whatever ``get_user_info`` calls.
+        """
+        key = platform or self.platform
+        callback = f"{redirect_uri}?code={code}&state=platform%3D{key}"
+        reply = await self.client.get("/oauth-callback", params={"callbackUri": callback})
+        assert reply.status_code == 200, f"login refused: {reply.status_code} {reply.text}"
+        self.login_reply = reply.json()
+        token = self.login_reply.get("jwtToken") if self.login_reply else None
+        assert token, f"login gave no session: {reply.text}"
+        self.headers = bearer(token)
+        return self.headers
+
     async def login_as(self, user_id: str, platform: str | None = None, **fields: Any) -> dict:
         """Store a user directly (e.g. an OAuth user with tokens) and use its session."""
         token = await add_user(self.runtime, user_id, platform or self.platform or "", **fields)

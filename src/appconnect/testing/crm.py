@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -29,7 +30,7 @@ from typing import Any, cast
 import httpx2
 import orjson
 
-__all__ = ["CRM", "FakeCrm", "Handler", "Recorded", "Reply"]
+__all__ = ["CRM", "FakeCrm", "Handler", "Recorded", "Reply", "crm_asgi_app", "serve_crm"]
 
 CRM = "https://crm.example"
 
@@ -61,6 +62,7 @@ class FakeCrm:
         self.gate: asyncio.Event | None = None
         self.delay: float = 0.0
         self._routes: dict[tuple[str, str], Reply] = {}
+        self._patterns: list[tuple[str, re.Pattern[str], Reply]] = []
         self._arrived = asyncio.Condition()
 
     # -- configuration -----------------------------------------------------------------------
@@ -77,13 +79,20 @@ class FakeCrm:
     ) -> None:
         """Answer ``method path`` (optionally only on ``host``) with ``reply`` or a JSON body.
 
+        ``path`` may hold ``{name}`` placeholders (``/activities/{id}``), each matching one path
+        segment; exact paths win over such patterns.
+
         ``reply`` may be a response, a (sync or async) handler, or an exception (class or
         instance) to raise; httpx2 exception classes are built with the request attached.
         """
         if reply is None:
             reply = httpx2.Response(status, json=json)
         key = (method.upper(), f"{host}{path}" if host else path)
-        self._routes[key] = reply
+        if "{" in path:
+            pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(key[1]))
+            self._patterns.append((key[0], re.compile(pattern + "$"), reply))
+        else:
+            self._routes[key] = reply
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -105,17 +114,23 @@ class FakeCrm:
 
     @property
     def transport(self) -> httpx2.MockTransport:
-        return httpx2.MockTransport(self._handle)
+        return httpx2.MockTransport(self.handle)
 
     # -- the transport handler ---------------------------------------------------------------
 
     def _route(self, request: httpx2.Request) -> Reply | None:
         method, path = request.method, request.url.path
-        return self._routes.get((method, f"{request.url.host}{path}")) or self._routes.get(
-            (method, path)
-        )
+        hosted = f"{request.url.host}{path}"
+        found = self._routes.get((method, hosted)) or self._routes.get((method, path))
+        if found is not None:
+            return found
+        for verb, pattern, reply in reversed(self._patterns):
+            if verb == method and (pattern.match(hosted) or pattern.match(path)):
+                return reply
+        return None
 
-    async def _handle(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle(self, request: httpx2.Request) -> httpx2.Response:
+        """Record ``request`` and answer it from the route table."""
         self.requests.append(
             Recorded(
                 method=request.method,
@@ -150,3 +165,49 @@ class FakeCrm:
             result = await result
         assert isinstance(result, httpx2.Response)
         return result
+
+
+def crm_asgi_app(crm: FakeCrm) -> Any:
+    """``crm`` as an ASGI app, so a real server (``appconnect serve``) can reach it over HTTP.
+
+    Every request goes through the same route table and request log as with the transport.
+    """
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = f"http://{host}{scope['path']}" + (f"?{query}" if query else "")
+        request = httpx2.Request(
+            scope["method"],
+            url,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            content=body,
+        )
+        response = await crm.handle(request)
+        content = response.content
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "transfer-encoding")]  # fmt: skip
+        headers.append((b"content-length", str(len(content)).encode()))
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": headers})  # fmt: skip
+        await send({"type": "http.response.body", "body": content})
+
+    return app
+
+
+def serve_crm(crm: FakeCrm, port: int = 6067, host: str = "127.0.0.1") -> None:
+    """Serve ``crm`` over HTTP until interrupted (``python -m tests.fake_crm`` in a new project)."""
+    import uvicorn
+
+    uvicorn.run(crm_asgi_app(crm), host=host, port=port, log_level="warning")
