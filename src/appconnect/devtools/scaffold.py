@@ -165,9 +165,9 @@ REDIRECT_URI = "https://ringcentral.github.io/ringcentral-embeddable/redirect.ht
 def _generated(names: Names, auth: str, kind: str) -> dict[str, Any]:
     if kind == "connector":
         return {"package/manifest.json": connector_manifest(names, auth)}
-    from appconnect.devtools import kinds
+    from appconnect.devtools.kinds import generated
 
-    return kinds.generated(names, auth, kind)
+    return generated(names, auth, kind)
 
 
 def connector_manifest(names: Names, auth: str) -> dict[str, Any]:
