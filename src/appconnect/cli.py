@@ -130,12 +130,10 @@ def serve(
     """Serve a connector app over HTTP with uvicorn."""
     import uvicorn
 
-    from appconnect.ops import logging_config
-
     if playground:
         os.environ["APPCONNECT_PLAYGROUND"] = "true"
     import_string = target or DEMO_TARGET
-    obj, factory, env = _preflight(import_string)
+    obj, factory, env, log_config = _preflight(import_string, log_level)
     level = (log_level or env.log_level).lower()
     if workers > 1 or reload:
         # Done once here, not in every worker: generating development secrets (every worker must
@@ -144,8 +142,6 @@ def serve(
         if not settings.disable_sync_db_table:
             _migrate(settings.database_url)
             os.environ["DISABLE_SYNC_DB_TABLE"] = "true"
-    log_config = logging_config(level, env.log_format)
-    logging.config.dictConfig(log_config)
     typer.echo(f"appconnect {__version__} serving {import_string} on http://{host}:{port}")
     uvicorn.run(
         import_string,
@@ -161,15 +157,17 @@ def serve(
     )
 
 
-def _preflight(import_string: str) -> tuple[Any, bool, Any]:
-    """Import the target (building it once if it is a factory) and read the settings; a
-    configuration error (bad manifest, missing secret, bad variable) ends the command with one
-    line instead of a traceback."""
-    from appconnect.ops import fail, startup_error
+def _preflight(import_string: str, log_level: str | None) -> tuple[Any, bool, Any, Any]:
+    """Read the settings, set up logging, import the target (building it once if it is a
+    factory); a configuration error (bad manifest, missing secret, bad variable) ends the
+    command with one line instead of a traceback."""
+    from appconnect.ops import fail, logging_config, startup_error
     from appconnect.settings import Settings
 
     try:
         env = Settings()
+        log_config = logging_config(log_level or env.log_level, env.log_format)
+        logging.config.dictConfig(log_config)
         obj = _load(import_string)
         factory = _is_factory(obj)
         if factory:
@@ -181,7 +179,7 @@ def _preflight(import_string: str) -> tuple[Any, bool, Any]:
         if line is None:
             raise
         fail(line)
-    return obj, factory, env
+    return obj, factory, env, log_config
 
 
 @app.command()
