@@ -61,13 +61,17 @@ PUBLIC_API = [
     "ReturnMessage",
     "Settings",
     "TokenSet",
+    "UNSET",
+    "Unset",
     "UpdateLogResult",
     "User",
     "UserInfoResult",
     "__version__",
     "create_app",
+    "is_set",
     "load_manifest",
     "mount_routes",
+    "without_unset",
 ]
 
 _MARKER = re.compile(r"^<!--\s*(.+?)\s*-->$")

@@ -166,7 +166,10 @@ def build_router(*, playground: bool = False) -> APIRouter:
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user"):
+    names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
+    names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
+    names += ("managed_auth", "ringcentral")  # issue 8's routes
+    for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:

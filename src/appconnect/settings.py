@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     ringcentral_server: str | None = Field(None, alias="RINGCENTRAL_SERVER")
     ringcentral_client_id: str | None = Field(None, alias="RINGCENTRAL_CLIENT_ID")
     ringcentral_client_secret: str | None = Field(None, alias="RINGCENTRAL_CLIENT_SECRET")
+    # MCP (AI assistants): the public RingCentral PKCE client and ChatGPT's domain check.
+    ringcentral_mcp_client_id: str | None = Field(None, alias="RINGCENTRAL_MCP_CLIENT_ID")
+    chatgpt_verification_code: str | None = Field(None, alias="CHATGPT_VERIFICATION_CODE")
+    # Debug reports: the bucket named in object keys' metadata, and the local store's folder.
+    error_report_s3_bucket: str = Field("error-reports-bucket", alias="ERROR_REPORT_S3_BUCKET")
+    report_dir: str = Field("./error-reports", alias="APPCONNECT_REPORT_DIR")
+    # Where callers' RingCentral tokens are checked (identity and admin role).
+    rc_identity_server: str = Field(
+        "https://platform.ringcentral.com", alias="APPCONNECT_RC_IDENTITY_SERVER"
+    )
     redis_url: str | None = Field(None, alias="REDIS_URL")
     # Seconds a connector's outbound CRM call may take (connectors can override per class).
     http_timeout: float = Field(30.0, alias="APPCONNECT_HTTP_TIMEOUT")

@@ -36,6 +36,7 @@ from appconnect.connectors.results import (
     UpdateLogResult,
 )
 from appconnect.runtime import Runtime
+from appconnect.services.sessions import issue_session
 from appconnect.settings import Settings
 from appconnect.store.models import CallLogRow
 from appconnect.testing import call_log_body
@@ -233,7 +234,8 @@ class Harness:
         if settings:
             user.user_settings = settings
             await user.save()
-        return {"Authorization": f"Bearer {self.rt.sessions.issue(user_id, PLATFORM)}"}
+        # As a login does: the token carries the user's session generation (none before logout).
+        return {"Authorization": f"Bearer {await issue_session(self.rt, user_id, PLATFORM)}"}
 
     async def link_rows(self) -> list[CallLogRow]:
         async with self.rt.db.session() as session:

@@ -27,6 +27,7 @@ from appconnect.connectors.base import Connector
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.results import LogResult, ReturnMessage
 from appconnect.runtime import Runtime
+from appconnect.services.message_links import Conversation
 from appconnect.settings import Settings
 from appconnect.store.models import ConversationLogRow, MessageLogRow
 from appconnect.testing import message_log_body, sms_message
@@ -175,9 +176,13 @@ class Harness:
         return {row.id: row for row in rows}
 
     async def claim_rows(self) -> dict[str, ConversationLogRow]:
+        """Claims by conversation-day id (the stored key is a digest scoped to the owner; keys
+        of the conversation-days this test's messages name are translated back)."""
         async with self.rt.db.session() as session:
             rows = (await session.scalars(select(ConversationLogRow))).all()
-        return {row.conversation_log_id: row for row in rows}
+        days = {m.conversation_log_id for m in (await self.message_rows()).values()}
+        known = {claim_key(day, user_id=r.user_id or ""): day for r in rows for day in days}
+        return {known.get(row.conversation_log_id, row.conversation_log_id): row for row in rows}
 
     async def add_rows(self, *rows: Any) -> None:
         async with self.rt.db.transaction() as session:
@@ -252,6 +257,11 @@ async def running(
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://app.test") as client:
             yield Harness(app, rt, client, crm, rt.sessions.issue(USER_ID, PLATFORM))
+
+
+def claim_key(conversation_log_id: str, user_id: str = USER_ID, platform: str = PLATFORM) -> str:
+    """The stored key of a user's claim on a conversation-day."""
+    return Conversation(conversation_log_id, None, platform, user_id).claim_key
 
 
 # -- request bodies --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from appconnect.app import AppConnect, create_app
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.manifest import Manifest
 from appconnect.runtime import Runtime
+from appconnect.services.sessions import issue_session
 from appconnect.settings import Settings
 
 __all__ = [
@@ -82,7 +83,7 @@ async def add_user(rt: Runtime, user_id: str, platform: str, **fields: Any) -> s
     }  # fmt: skip
     values.update(fields)
     await rt.users.upsert_login(user_id=user_id, platform=platform, **values)
-    return rt.sessions.issue(user_id, platform)
+    return await issue_session(rt, user_id, platform)
 
 
 @dataclass
