@@ -54,7 +54,7 @@ class AppConnect:
         self._kv = kv
         self._runtime: Runtime | None = None
         self._starting: asyncio.Task[Runtime] | None = None
-        self.router = build_router()
+        self.router = build_router(playground=self.settings.playground)
 
     @property
     def runtime(self) -> Runtime:
@@ -156,8 +156,11 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def build_router() -> APIRouter:
-    """Every route of the server (imported here to keep start-up import cost in one place)."""
+def build_router(*, playground: bool = False) -> APIRouter:
+    """Every route of the server (imported here to keep start-up import cost in one place).
+
+    ``playground`` adds the developer page ``/playground`` (``APPCONNECT_PLAYGROUND``).
+    """
     from appconnect.api import auth, system
 
     router = APIRouter()
@@ -173,6 +176,10 @@ def build_router() -> APIRouter:
             if exc.name != f"appconnect.api.{name}":
                 raise
     modules += [system, auth]
+    if playground:
+        from appconnect.api import playground as playground_routes
+
+        modules.append(playground_routes)
     for module in modules:
         # Copy the routes rather than include_router(): FastAPI resolves included routers
         # lazily on every request, which showed up as ~10% of a contact look-up's CPU.
