@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # Where a development server keeps its generated secrets between restarts.
     secret_file: str = Field(".appconnect-secret", alias="APPCONNECT_SECRET_FILE")
     log_level: str = Field("INFO", alias="APPCONNECT_LOG_LEVEL")
+    # "text" or "json" (one JSON object per line) for `appconnect serve`'s logs.
+    log_format: str = Field("text", alias="APPCONNECT_LOG_FORMAT")
+    # Log every request (uvicorn's access log) under `appconnect serve`.
+    access_log: bool = Field(False, alias="APPCONNECT_ACCESS_LOG")
+    # Serve the developer playground page at /playground (`appconnect serve --playground`).
+    playground: bool = Field(False, alias="APPCONNECT_PLAYGROUND")
     # Seconds a contact match stays in the per-account cache (the reference keeps ~3 months).
     contact_cache_ttl: int = Field(90 * 24 * 3600, alias="APPCONNECT_CONTACT_CACHE_TTL")
     # Garbage-collector thresholds applied at start-up ("" leaves Python's defaults).
@@ -92,6 +98,22 @@ class Settings(BaseSettings):
     developer_app_server_secret_key: str | None = Field(
         None, alias="DEVELOPER_APP_SERVER_SECRET_KEY"
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = (value or "INFO").strip().upper()
+        if level not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "TRACE"):
+            raise ValueError("use CRITICAL, ERROR, WARNING, INFO, DEBUG or TRACE")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        fmt = (value or "text").strip().lower()
+        if fmt not in ("text", "json"):
+            raise ValueError("use text or json")
+        return fmt
 
     @field_validator("database_url")
     @classmethod
@@ -155,6 +177,8 @@ class Settings(BaseSettings):
         "contact_cache_ttl",
         "proxy_enabled",
         "proxy_config_cache_ttl",
+        "access_log",
+        "playground",
         mode="before",
     )
     @classmethod

@@ -305,6 +305,19 @@ class DemoConnector(DemoAppointments, Connector):
             row.dispositions = dict(dispositions or {})
         return LogResult(log_id=log_id)
 
+    # -- the playground's read-back (not an interface) -------------------------------------
+
+    async def playground_records(self, user: User) -> list[dict[str, Any]]:
+        """This user's logged calls and conversations, newest first, as stored."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(DemoActivity)
+                .where(DemoActivity.user_id == user.id)
+                .order_by(DemoActivity.id.desc())
+                .limit(50)
+            )
+            return [row.to_dict() for row in rows]
+
     # -- messages ------------------------------------------------------------------------
 
     async def create_message_log(
