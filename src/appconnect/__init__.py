@@ -4,6 +4,7 @@ Connector authors import from here only; everything else may change between rele
 """
 
 from appconnect.app import AppConnect, create_app, mount_routes
+from appconnect.connectors.args import UNSET, Unset, is_set, without_unset
 from appconnect.connectors.base import Connector
 from appconnect.connectors.registry import ConnectorRegistry, ConnectorView
 from appconnect.connectors.results import (
@@ -30,6 +31,7 @@ from appconnect.store.users import User
 from appconnect.version import __version__
 
 __all__ = [
+    "UNSET",
     "ActionResult",
     "AppConnect",
     "CallLogInfo",
@@ -53,11 +55,14 @@ __all__ = [
     "ReturnMessage",
     "Settings",
     "TokenSet",
+    "Unset",
     "UpdateLogResult",
     "User",
     "UserInfoResult",
     "__version__",
     "create_app",
+    "is_set",
     "load_manifest",
     "mount_routes",
+    "without_unset",
 ]

@@ -189,6 +189,19 @@ class ConnectorRegistry:
         self.register_connector(key, connector, manifest or getattr(connector, "manifest", None))
         return connector
 
+    def use_proxy(self, connector: Any = None) -> Any:
+        """Serve every platform without code through the declarative proxy connector.
+
+        ``connector`` defaults to the built-in :class:`appconnect.connectors.proxy.ProxyConnector`
+        configured from settings (``APPCONNECT_PROXY*``); it is registered under ``proxy``.
+        """
+        if connector is None:
+            from appconnect.connectors.proxy import ProxyConnector
+
+            connector = ProxyConnector()
+        self.register_connector(PROXY_PLATFORM, connector)
+        return connector
+
     def register_interface(self, platform: str, name: str, fn: Callable[..., Any]) -> None:
         """Register one interface function for a platform (before or after its connector)."""
         if not callable(fn):
