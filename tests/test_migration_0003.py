@@ -1,4 +1,4 @@
-"""Migration 0003: a database at 0002_session_security gains demoAppointments and llmSessions."""
+"""Migration 0003: a database at 0002_session_security gains llmSessions (and no demo table)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ async def test_database_at_0002_gets_the_new_tables(db_url: str) -> None:
     try:
         await db.migrate()
         async with db.engine.begin() as conn:
-            await conn.execute(text('DROP TABLE "demoAppointments"'))
             await conn.execute(text('DROP TABLE "llmSessions"'))
             await conn.execute(
                 text("UPDATE alembic_version SET version_num = '0002_session_security'")
@@ -35,11 +34,8 @@ async def test_database_at_0002_gets_the_new_tables(db_url: str) -> None:
         async with db.engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-            indexes = await conn.run_sync(
-                lambda c: {ix["name"] for ix in inspect(c).get_indexes("demoAppointments")}
-            )
-        assert {"demoAppointments", "llmSessions", "callDownLists"} <= tables
+        assert {"llmSessions", "callDownLists"} <= tables
+        assert "demoAppointments" not in tables  # the demo connector creates its own tables
         assert version == [(HEAD,)]  # 0003 ran, and every later revision after it
-        assert "ix_demoAppointments_userId" in indexes
     finally:
         await db.dispose()
