@@ -163,7 +163,7 @@ def build_router() -> APIRouter:
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user"):
+    for name in ("contacts", "call_logs", "message_logs", "user", "plugins"):
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:
