@@ -266,6 +266,7 @@ class PluginServer:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _body(self, request: Request) -> Any:
+        """The JSON (or form) body, ``{}`` when empty; ``ValueError`` when unreadable."""
         raw = await request.body()
         if len(raw) > MAX_BODY:
             raise ValueError("request body too large")
@@ -322,6 +323,7 @@ class PluginServer:
             _identity, fresh = self._identify(request)
         except CredentialError as exc:
             return PlainTextResponse(exc.message, exc.status)
+        # App Connect sends {}; the contract documents no 400 here, so the body is not checked.
         return self._with_refresh(PlainTextResponse("OK"), fresh)
 
     async def _invocation(self, request: Request) -> tuple[Invocation, str | None] | Response:
