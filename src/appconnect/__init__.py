@@ -6,6 +6,7 @@ Connector authors import from here only; everything else may change between rele
 __version__ = "0.1.0"
 
 from appconnect.app import AppConnect, create_app, mount_routes
+from appconnect.connectors.args import UNSET, Unset, is_set, without_unset
 from appconnect.connectors.base import Connector
 from appconnect.connectors.registry import ConnectorRegistry, ConnectorView
 from appconnect.connectors.results import (
@@ -31,6 +32,7 @@ from appconnect.settings import Settings
 from appconnect.store.users import User
 
 __all__ = [
+    "UNSET",
     "ActionResult",
     "AppConnect",
     "CallLogInfo",
@@ -54,11 +56,14 @@ __all__ = [
     "ReturnMessage",
     "Settings",
     "TokenSet",
+    "Unset",
     "UpdateLogResult",
     "User",
     "UserInfoResult",
     "__version__",
     "create_app",
+    "is_set",
     "load_manifest",
     "mount_routes",
+    "without_unset",
 ]

@@ -54,7 +54,7 @@ class AppConnect:
         self._kv = kv
         self._runtime: Runtime | None = None
         self._starting: asyncio.Task[Runtime] | None = None
-        self.router = build_router()
+        self.router = build_router(playground=self.settings.playground)
 
     @property
     def runtime(self) -> Runtime:
@@ -156,20 +156,31 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def build_router() -> APIRouter:
-    """Every route of the server (imported here to keep start-up import cost in one place)."""
+def build_router(*, playground: bool = False) -> APIRouter:
+    """Every route of the server (imported here to keep start-up import cost in one place).
+
+    ``playground`` adds the developer page ``/playground`` (``APPCONNECT_PLAYGROUND``).
+    """
     from appconnect.api import auth, system
 
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user", "plugins"):
+    names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
+    names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
+    names += ("managed_auth", "ringcentral")  # issue 8's routes
+    names += ("plugins",)  # issue 10's routes
+    for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:
             if exc.name != f"appconnect.api.{name}":
                 raise
     modules += [system, auth]
+    if playground:
+        from appconnect.api import playground as playground_routes
+
+        modules.append(playground_routes)
     for module in modules:
         # Copy the routes rather than include_router(): FastAPI resolves included routers
         # lazily on every request, which showed up as ~10% of a contact look-up's CPU.

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import json
 import logging
+import logging.config
 import os
 import sys
 from pathlib import Path
@@ -96,6 +97,12 @@ def main_options(
     ] = False,
 ) -> None:
     """appconnect: the Python connector server for RingCentral App Connect."""
+    from appconnect.ops import fail, load_env_file, startup_error
+
+    try:
+        load_env_file()  # .env in the working directory, or APPCONNECT_ENV_FILE
+    except FileNotFoundError as exc:
+        fail(startup_error(exc) or str(exc))
 
 
 @app.command()
@@ -113,14 +120,21 @@ def serve(
         int, typer.Option(min=1, help="Worker processes (>1 needs a shared DB; see docs).")
     ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    log_level: Annotated[
+        str | None, typer.Option(help="Log level (default: APPCONNECT_LOG_LEVEL, else info).")
+    ] = None,
+    playground: Annotated[
+        bool, typer.Option("--playground", help="Also serve the developer page /playground.")
+    ] = False,
 ) -> None:
     """Serve a connector app over HTTP with uvicorn."""
     import uvicorn
 
+    if playground:
+        os.environ["APPCONNECT_PLAYGROUND"] = "true"
     import_string = target or DEMO_TARGET
-    obj = _load(import_string)
-    factory = _is_factory(obj)
+    obj, factory, env, log_config = _preflight(import_string, log_level)
+    level = (log_level or env.log_level).lower()
     if workers > 1 or reload:
         # Done once here, not in every worker: generating development secrets (every worker must
         # share them) and migrating the schema (workers must not race through it).
@@ -128,7 +142,6 @@ def serve(
         if not settings.disable_sync_db_table:
             _migrate(settings.database_url)
             os.environ["DISABLE_SYNC_DB_TABLE"] = "true"
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     typer.echo(f"appconnect {__version__} serving {import_string} on http://{host}:{port}")
     uvicorn.run(
         import_string,
@@ -137,10 +150,36 @@ def serve(
         port=port,
         workers=workers if not reload else None,
         reload=reload,
-        log_level=log_level,
-        access_log=False,
+        log_level=level,
+        log_config=log_config,
+        access_log=env.access_log,
         proxy_headers=True,
     )
+
+
+def _preflight(import_string: str, log_level: str | None) -> tuple[Any, bool, Any, Any]:
+    """Read the settings, set up logging, import the target (building it once if it is a
+    factory); a configuration error (bad manifest, missing secret, bad variable) ends the
+    command with one line instead of a traceback."""
+    from appconnect.ops import fail, logging_config, startup_error
+    from appconnect.settings import Settings
+
+    try:
+        env = Settings()
+        log_config = logging_config(log_level or env.log_level, env.log_format)
+        logging.config.dictConfig(log_config)
+        obj = _load(import_string)
+        factory = _is_factory(obj)
+        if factory:
+            obj()
+    except typer.BadParameter:
+        raise
+    except Exception as exc:
+        line = startup_error(exc)
+        if line is None:
+            raise
+        fail(line)
+    return obj, factory, env, log_config
 
 
 @app.command()
@@ -167,6 +206,12 @@ def manifest_check(
             typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps({"valid": True, "platforms": sorted(manifest.platforms)}))
+
+
+# Developer commands (``new``, ``check``) live in appconnect.devtools.commands.
+from appconnect.devtools.commands import register as _register_devtools  # noqa: E402
+
+_register_devtools(app)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from appconnect.api.responses import NOAUTH
 from appconnect.connectors.results import LogResult, ReturnMessage
 from appconnect.security.hashing import MISSING, hash_id
 from appconnect.services.call_log_store import STALE_RESERVATION, CallLogStore
+from appconnect.services.note_cache import note_key
 from appconnect.store.models import CallLogRow, NoteCacheRow
 
 from ._call_log_helpers import (
@@ -126,7 +127,7 @@ async def test_create_passes_every_argument(h: Harness) -> None:
     assert kwargs["additional_submission"] == {"matters": "m-1"}
     assert (kwargs["voicemail_link"], kwargs["voicemail_message_id"]) == ("https://vm/1", "vm-7")
     assert (kwargs["ring_sense_ai_score"], kwargs["ring_sense_link"]) == (91, "https://rs/1")
-    assert kwargs["ring_sense_summary"] is None
+    assert "ring_sense_summary" not in kwargs  # the body did not carry it
     assert kwargs["hashed_account_id"] == hash_id("acc-1", HASH_KEY)
     assert kwargs["is_from_sscl"] is False
     assert kwargs["proxy_config"] is None
@@ -314,7 +315,8 @@ async def test_cache_note_saves_and_overwrites(h: Harness) -> None:
     await h.client.post("/callLog/cacheNote", json={"sessionId": "s-1", "note": "second"},
                         headers=auth)
     [(session_id, note, ttl)] = await _cached_notes(h)
-    assert (session_id, note) == ("s-1", "second")
+    # The row is keyed by the owner (user, platform) as well as the session: see test_isolation.
+    assert (session_id, note) == (note_key("s-1", "u1", PLATFORM), "second")
     assert before + 3600 <= ttl <= int(time.time()) + 3600
 
 
@@ -499,7 +501,7 @@ async def test_update_passes_every_argument(h: Harness) -> None:
         "id": "tel-s-1", "sessionId": "s-1", "extensionNumber": "101", "hashedExtensionId": "",
         "platform": PLATFORM, "thirdPartyLogId": "act-1", "userId": "u1", "contactId": "c-1"}
     assert existing["createdAt"].endswith("Z")
-    assert kwargs["legs"] == [] and kwargs["duration"] is None
+    assert kwargs["legs"] == [] and "duration" not in kwargs  # absent, not null
     assert kwargs["recording_download_link"] == "https://dl"
     assert kwargs["additional_submission"] == {"a": 1}
     assert kwargs["ring_sense_summary"] == "S"

@@ -79,10 +79,12 @@ async def test_three_new_messages_create_once_then_update_oldest_first(h: Harnes
     assert create["correspondents"] == []
     assert create["hashedAccountId"] == "hashed-acc"
     assert create["additionalSubmission"] == {"deals": "d-1"}
-    assert create["assigneeName"] is None and create["ownerName"] is None
+    assert "assigneeName" not in create and "ownerName" not in create  # absent in logInfo
     assert create["userId"] == USER_ID
     assert "existingMessageLog" not in create
     update = calls[1].json
+    stamps = {update["existingMessageLog"].pop(k) for k in ("createdAt", "updatedAt")}
+    assert all(isinstance(s, str) and s.endswith("Z") for s in stamps)
     assert update["existingMessageLog"] == {
         "id": "m1",
         "platform": PLATFORM,
@@ -212,7 +214,8 @@ async def test_group_sms_is_suffixed_per_contact_with_cached_correspondents(h: H
     }
     create, update = h.crm.calls
     assert create.json["correspondents"] == [[{"id": "contact-789", "name": "Other Contact"}]]
-    assert create.json["message"]["id"] == "msg-group-1"  # the raw message goes to the CRM
+    assert create.json["message"]["id"] == "msg-group-1-contact-456"  # as the reference rewrites it
+    assert update.json["message"]["id"] == "msg-group-2-contact-456"
     assert create.json["contactInfo"]["phoneNumber"] == "+1234567890"
     assert update.json["existingMessageLog"]["id"] == "msg-group-1-contact-456"
     assert update.json["existingMessageLog"]["conversationId"] == "conv-group-123-contact-456"

@@ -117,7 +117,8 @@ async def post_cache_note(request: Request) -> Response:
         return r.text(r.NOAUTH, 400)
 
     async def flow() -> dict[str, Any]:
-        return await cache_note(runtime(request), s.platform or "", await read_body(request))
+        body = await read_body(request)
+        return await cache_note(runtime(request), s.platform or "", body, user_id=s.user_id or "")
 
     return await _answer(flow(), "successful", "returnMessage")
 

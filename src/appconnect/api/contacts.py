@@ -19,6 +19,7 @@ from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
+from appconnect.connectors.args import given
 from appconnect.services import contacts
 
 router = routing.router(tags=["contacts"])
@@ -75,9 +76,9 @@ async def create_contact(request: Request) -> Response:
         return r.text(INVALID_PHONE, 400)
     new = contacts.NewContact(
         phone_number=phone,
-        name=body.get("newContactName"),
-        type=body.get("newContactType"),
-        additional_submission=body.get("additionalSubmission"),
+        name=given(body, "newContactName"),
+        type=given(body, "newContactType"),
+        additional_submission=given(body, "additionalSubmission"),
     )
     result = await contacts.create_contact(runtime(request), s.user_id, s.platform or "", new)
     return r.business(result, *_WIRE_KEYS)

@@ -28,6 +28,9 @@ class _Unset(Enum):
     def __repr__(self) -> str:
         return "UNSET"
 
+    def __bool__(self) -> bool:  # falsy, as JavaScript's undefined
+        return False
+
 
 UNSET: Final = _Unset.UNSET
 """JavaScript ``undefined``: "not supplied", as opposed to ``None`` (JSON ``null``)."""

@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from appconnect.compose.formatting import UNSET
+
 MessageType = Literal["success", "info", "warning", "danger", "error"]
 
 
@@ -159,8 +161,8 @@ def to_wire(value: Any) -> Any:
         return value.to_wire()
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    if isinstance(value, Mapping):
-        return {str(k): to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_wire(v) for v in value]
-    return value
+    if isinstance(value, Mapping):  # as JSON.stringify: undefined members are left out
+        return {str(k): to_wire(v) for k, v in value.items() if v is not UNSET}
+    if isinstance(value, (list, tuple)):  # ... and undefined array items become null
+        return [None if v is UNSET else to_wire(v) for v in value]
+    return None if value is UNSET else value

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from appconnect.connectors.args import UNSET, given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
@@ -22,6 +23,7 @@ from appconnect.services.credentials import load_proxy_config, refresh_if_needed
 from appconnect.services.errors import DB_FAILURE_MESSAGE, warning
 from appconnect.services.oauth import OAuthApp
 from appconnect.services.ringcentral import admin_identity, extract_rc_token, user_identity
+from appconnect.services.sessions import issue_session, revoke_sessions
 from appconnect.store.users import User
 
 logger = logging.getLogger("appconnect.auth")
@@ -57,6 +59,11 @@ async def _finish_login(
             raise ValueError("postSaveUserInfo must return the user info ({id, name})")
         info = replaced
     return info
+
+
+def _or_absent(value: Any, body: Mapping[str, Any], key: str) -> Any:
+    """``value``, or :data:`UNSET` when it is ``None`` only because ``body`` lacks ``key``."""
+    return UNSET if value is None and key not in body else value
 
 
 # -- API key ---------------------------------------------------------------------------------
@@ -140,16 +147,18 @@ async def _api_key_login(
         resolved_info = resolved
         resolved_key = resolved.get("apiKey") if resolved.get("apiKey") is not None else api_key
 
-    basic = await view.call("getBasicAuth", api_key=resolved_key)
+    # Connectors see an absent value as UNSET (a key neither submitted nor resolved).
+    resolved_key_arg = _or_absent(resolved_key, body, "apiKey")
+    basic = await view.call("getBasicAuth", api_key=resolved_key_arg)
     result = to_wire(
         await view.call(
             "getUserInfo",
             auth_header=f"Basic {basic}",
-            hostname=body.get("hostname"),
+            hostname=given(body, "hostname"),
             platform=platform,
-            additional_info=resolved_info,
-            api_key=resolved_key,
-            proxy_id=body.get("proxyId"),
+            additional_info=_or_absent(resolved_info, body, "additionalInfo"),
+            api_key=resolved_key_arg,
+            proxy_id=given(body, "proxyId"),
         )
     )
     if not isinstance(result, dict) or not result.get("successful"):
@@ -188,7 +197,7 @@ async def _api_key_login(
             additional_info,
             user_info.get("name"),
         )
-    jwt = rt.sessions.issue(user_info["id"], platform)
+    jwt = await issue_session(rt, user_info["id"], platform)
     return 200, _login_reply(jwt, user_info.get("name"), result)
 
 
@@ -233,7 +242,7 @@ async def _oauth_callback(
     platform = state.get("platform") or _after_platform(callback_uri) or _after_platform(state_text)
     if not platform:
         return 400, "Missing platform name"
-    hostname = query.get("hostname") or state.get("hostname")
+    hostname = query.get("hostname") or given(state, "hostname")
     view = rt.registry.get_connector(platform)
     proxy_id = query.get("proxyId")
     proxy_config = await load_proxy_config(rt, proxy_id)
@@ -242,16 +251,16 @@ async def _oauth_callback(
     if info is None:
         info = await view.call_object(
             "getOauthInfo",
-            token_url=query.get("tokenUrl"),
+            token_url=given(query, "tokenUrl"),
             hostname=hostname,
-            rc_account_id=query.get("rcAccountId"),
-            proxy_id=proxy_id,
+            rc_account_id=given(query, "rcAccountId"),
+            proxy_id=given(query, "proxyId"),
             proxy_config=proxy_config,
-            user_email=query.get("userEmail"),
+            user_email=given(query, "userEmail"),
             is_from_mcp=bool(state.get("sessionId")),
         )
     hostname = info.get("hostname") or hostname
-    token_url = info.get("accessTokenUri") or query.get("tokenUrl")
+    token_url = info.get("accessTokenUri") or given(query, "tokenUrl")
     if info.get("failMessage"):
         return 200, {"returnMessage": {"messageType": "danger", "message": info["failMessage"]}}
 
@@ -269,15 +278,15 @@ async def _oauth_callback(
             "getUserInfo",
             auth_header=f"Bearer {tokens.access_token}",
             token_url=token_url,
-            api_url=query.get("apiUrl"),
+            api_url=given(query, "apiUrl"),
             hostname=hostname,
             platform=platform,
-            username=query.get("username"),
+            username=given(query, "username"),
             callback_uri=callback_uri,
             query=dict(query),
-            proxy_id=proxy_id,
+            proxy_id=given(query, "proxyId"),
             proxy_config=proxy_config,
-            user_email=query.get("userEmail"),
+            user_email=given(query, "userEmail"),
             data=tokens.data,
         )
     )
@@ -288,7 +297,7 @@ async def _oauth_callback(
     user = await rt.users.upsert_login(
         user_id=str(details.get("id")),
         platform=platform,
-        hostname=details.get("overridingHostname") or hostname,
+        hostname=details.get("overridingHostname") or (None if hostname is UNSET else hostname),
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,
         token_expiry=tokens.expires,
@@ -304,7 +313,7 @@ async def _oauth_callback(
     user_info = await _finish_login(rt, view, platform, user, details.get("name"), oauth_app)
     if source == "pending":
         await account_data.promote_pending_oauth(rt, str(query.get("rcAccountId")), platform)
-    jwt = rt.sessions.issue(user_info["id"], platform)
+    jwt = await issue_session(rt, user_info["id"], platform)
     return 200, _login_reply(jwt, user_info.get("name"), result)
 
 
@@ -312,7 +321,11 @@ async def _oauth_callback(
 
 
 async def unauthorize(rt: Runtime, user_id: str | None, platform: str | None) -> Reply:
+    """Log out: every session token of the user is refused from now on (ours), then the
+    connector's ``unAuthorize`` clears the CRM credentials."""
     try:
+        if user_id is not None:
+            await revoke_sessions(rt, user_id)
         user = await rt.users.get(user_id)
         if user is None:
             return 400, "User not found"

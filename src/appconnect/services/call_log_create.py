@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appconnect.compose import UNSET, compose_call_log
 from appconnect.compose.call_log import COMPOSED_FORMATS
 from appconnect.compose.formatting import js_str, js_truthy
+from appconnect.connectors.args import first_set, given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
@@ -45,6 +46,7 @@ from appconnect.services.call_logs import (
     obj,
     pick,
     ring_sense,
+    ring_sense_args,
     run_sync_plugins,
     user_with_token,
 )
@@ -149,7 +151,9 @@ async def _create_for_user(
 ) -> dict[str, Any] | _Accepted:
     log_info = obj(body.get("logInfo"))
     if rt.settings.call_note_cache_enabled and caller.is_from_sscl:
-        cached = await note_cache(rt).get(js_str(log_info.get("sessionId")))
+        cached = await note_cache(rt).get(
+            js_str(log_info.get("sessionId")), user_id=caller.user_id, platform=caller.platform
+        )
         if cached is not None:
             body = {**body, "note": cached}
     view = rt.registry.get_connector(caller.platform)
@@ -167,7 +171,7 @@ async def _create_for_user(
         "name": coalesce(body.get("contactName"), ""),
     }
     # Captured before plugins run: a plugin cannot change them (spec §3.3).
-    fixed = {k: body.get(k) for k in ("aiNote", "transcript", "additionalSubmission")}
+    fixed = {k: given(body, k) for k in ("aiNote", "transcript", "additionalSubmission")}
     body = await run_sync_plugins(rt, user=auth.user, body=body, operation="createCallLog")
     result = await _call_connector(rt, caller, view, auth, log_info, contact_info, fixed, body)
     if not js_truthy(result.get("logId")):
@@ -185,9 +189,9 @@ async def _call_connector(
     fixed: dict[str, Any],
     body: dict[str, Any],
 ) -> dict[str, Any]:
-    voicemail = obj(log_info.get("voicemail"))
+    voicemail = log_info.get("voicemail")
     sense = ring_sense(body)
-    voicemail_link = coalesce(body.get("voicemailLink"), voicemail.get("link"))
+    voicemail_link = first_set(given(body, "voicemailLink"), given(voicemail, "link"))
     fmt = await log_format(view, caller.platform, auth.proxy_config)
     composed = ""
     if fmt in COMPOSED_FORMATS:
@@ -198,10 +202,10 @@ async def _call_connector(
             contact_info=contact_info,
             user=auth.user,
             note=body.get("note"),
-            ai_note=fixed["aiNote"],
-            transcript=fixed["transcript"],
+            ai_note=_null(fixed["aiNote"]),
+            transcript=_null(fixed["transcript"]),
             recording_link=obj(log_info.get("recording")).get("link"),
-            voicemail_link=voicemail_link,
+            voicemail_link=_null(voicemail_link),
             subject=log_info.get("customSubject"),
             start_time=log_info.get("startTime"),
             duration=log_info.get("duration", UNSET),
@@ -214,20 +218,27 @@ async def _call_connector(
         contact_info=contact_info,
         auth_header=auth.auth_header,
         call_log=log_info,
-        note=body.get("note"),
+        note=given(body, "note"),
         additional_submission=fixed["additionalSubmission"],
         ai_note=fixed["aiNote"],
         transcript=fixed["transcript"],
         voicemail_link=voicemail_link,
-        voicemail_message_id=coalesce(body.get("voicemailMessageId"), voicemail.get("messageId")),
+        voicemail_message_id=first_set(
+            given(body, "voicemailMessageId"), given(voicemail, "messageId")
+        ),
         composed_log_details=composed,
         hashed_account_id=hashed_account_id(rt, caller, log_info.get("accountId", MISSING)),
         is_from_sscl=caller.is_from_sscl,
         proxy_config=auth.proxy_config,
-        **sense,
+        **ring_sense_args(body),
     )
     wire = to_wire(result)
     return dict(wire) if isinstance(wire, Mapping) else {}
+
+
+def _null(value: Any) -> Any:
+    """What the composer takes for an absent value."""
+    return None if value is UNSET else value
 
 
 async def _finish(

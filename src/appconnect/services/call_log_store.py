@@ -132,12 +132,12 @@ class CallLogLink:
             "thirdPartyLogId": self.third_party_log_id,
             "userId": self.user_id,
             "contactId": self.contact_id,
-            "createdAt": _iso(self.created_at),
-            "updatedAt": _iso(self.updated_at),
+            "createdAt": iso_instant(self.created_at),
+            "updatedAt": iso_instant(self.updated_at),
         }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_instant(value: datetime | None) -> str | None:
     """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
     if value is None:
         return None
@@ -201,14 +201,18 @@ class Reservation:
         }
 
 
+# Every look-up is scoped to the caller (user id and platform): another user's session behaves
+# as unknown. The conditions ride on the ``sessionId`` index (a session has a handful of rows).
+_OWNED = and_(_C.userId == bindparam("user_id"), _C.platform == bindparam("platform"))
 _SWEEP = delete(_TABLE).where(
     _C.sessionId == bindparam("session_id"),
     _C.thirdPartyLogId.is_(None),
     _C.createdAt < bindparam("cutoff"),
+    _OWNED,
 )
 _SESSION_ROWS = (
     select(_TABLE)
-    .where(_C.sessionId == bindparam("session_id"))
+    .where(_C.sessionId == bindparam("session_id"), _OWNED)
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
 _COMPLETED_ROWS = (
@@ -216,6 +220,7 @@ _COMPLETED_ROWS = (
     .where(
         _C.sessionId.in_(bindparam("session_ids", expanding=True)),
         _C.thirdPartyLogId.is_not(None),
+        _OWNED,
     )
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
@@ -259,13 +264,17 @@ class CallLogStore:
     # -- look-ups (completed rows only) ---------------------------------------------------
 
     async def find_many(
-        self, session_ids: Sequence[str], identity: Identity
+        self, session_ids: Sequence[str], identity: Identity, *, user_id: str, platform: str
     ) -> dict[str, CallLogLink]:
-        """session id -> the matching completed link, for every id that has one."""
+        """session id -> the caller's matching completed link, for every id that has one.
+
+        Only rows of ``user_id`` on ``platform`` are considered: another user's log of the
+        same session is not found (and so never read, updated or disposed of by this caller).
+        """
         wanted = sorted(set(session_ids))
         if not wanted:
             return {}
-        params = {"session_ids": wanted}
+        params = {"session_ids": wanted, "user_id": user_id, "platform": platform}
 
         def work(conn: Connection) -> list[CallLogLink]:
             result = conn.execute(_COMPLETED_ROWS, params).mappings()
@@ -279,8 +288,11 @@ class CallLogStore:
                 found[session_id] = match
         return found
 
-    async def find(self, session_id: str, identity: Identity) -> CallLogLink | None:
-        return (await self.find_many([session_id], identity)).get(session_id)
+    async def find(
+        self, session_id: str, identity: Identity, *, user_id: str, platform: str
+    ) -> CallLogLink | None:
+        found = await self.find_many([session_id], identity, user_id=user_id, platform=platform)
+        return found.get(session_id)
 
     # -- exactly-once creation ------------------------------------------------------------
 
@@ -320,7 +332,7 @@ class CallLogStore:
                 inserted = changed(conn.execute(insert_row, row))
                 if inserted and not self._conflicts(conn, reservation):
                     return
-                if attempt == 2 or not self._sweep_stale(conn, session_id):
+                if attempt == 2 or not self._sweep_stale(conn, reservation):
                     raise DuplicateLog(session_id)
                 if inserted:
                     conn.execute(_DROP_MINE, reservation.key())
@@ -341,17 +353,24 @@ class CallLogStore:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(session_id)}
             )
 
-    def _sweep_stale(self, conn: Connection, session_id: str) -> bool:
-        """Delete this session's abandoned reservations; ``True`` if there were any."""
-        cutoff = utcnow() - STALE_RESERVATION
-        if not changed(conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})):
+    def _sweep_stale(self, conn: Connection, mine: Reservation) -> bool:
+        """Delete the caller's abandoned reservations of this session; ``True`` if any."""
+        params = {
+            "session_id": mine.session_id,
+            "cutoff": utcnow() - STALE_RESERVATION,
+            "user_id": mine.user_id,
+            "platform": mine.platform,
+        }
+        if not changed(conn.execute(_SWEEP, params)):
             return False
-        logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
+        logger.warning("dropped an abandoned call-log reservation for session %s", mine.session_id)
         return True
 
     def _conflicts(self, conn: Connection, mine: Reservation) -> bool:
-        """Does another row of the session (pending or not) already stand for this identity?"""
-        result = conn.execute(_SESSION_ROWS, {"session_id": mine.session_id})
+        """Does another row of the session (pending or not) of the same user and platform
+        already stand for this identity? Other users' rows never block this one."""
+        params = {"session_id": mine.session_id, "user_id": mine.user_id, "platform": mine.platform}
+        result = conn.execute(_SESSION_ROWS, params)
         rows = [CallLogLink.from_mapping(r) for r in result.mappings()]
         others = [
             r

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appconnect.compose import UNSET, compose_call_log
 from appconnect.compose.call_log import COMPOSED_FORMATS
 from appconnect.compose.formatting import js_str
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
@@ -32,6 +33,7 @@ from appconnect.services.call_logs import (
     obj,
     pick,
     ring_sense,
+    ring_sense_args,
     run_sync_plugins,
     user_with_token,
 )
@@ -55,7 +57,7 @@ async def update_call_log(rt: Runtime, caller: Caller, body: dict[str, Any]) -> 
     try:
         link = None
         if session_id is not None and session_id != "":
-            link = await link_store(rt).find(js_str(session_id), identity)
+            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         user = await user_with_token(rt, caller.user_id) if link is not None else None
     except SQLAlchemyError:
         logger.exception("call-log update look-up failed for session %s", session_id)
@@ -89,25 +91,25 @@ async def _update(
                 user=auth.user,
                 existing_call_log=link.to_wire(),
                 auth_header=auth.auth_header,
-                recording_link=body.get("recordingLink"),
-                recording_download_link=body.get("recordingDownloadLink"),
-                voicemail_link=body.get("voicemailLink"),
-                voicemail_message_id=body.get("voicemailMessageId"),
-                subject=body.get("subject"),
-                note=body.get("note"),
-                start_time=body.get("startTime"),
-                duration=body.get("duration"),
-                result=body.get("result"),
-                ai_note=body.get("aiNote"),
-                transcript=body.get("transcript"),
+                recording_link=given(body, "recordingLink"),
+                recording_download_link=given(body, "recordingDownloadLink"),
+                voicemail_link=given(body, "voicemailLink"),
+                voicemail_message_id=given(body, "voicemailMessageId"),
+                subject=given(body, "subject"),
+                note=given(body, "note"),
+                start_time=given(body, "startTime"),
+                duration=given(body, "duration"),
+                result=given(body, "result"),
+                ai_note=given(body, "aiNote"),
+                transcript=given(body, "transcript"),
                 legs=body.get("legs") or [],
-                additional_submission=body.get("additionalSubmission"),
+                additional_submission=given(body, "additionalSubmission"),
                 composed_log_details=composed,
                 existing_call_log_details=existing_details,
                 hashed_account_id=hashed_account_id(rt, caller, body.get("accountId", MISSING)),
                 is_from_sscl=caller.is_from_sscl,
                 proxy_config=auth.proxy_config,
-                **ring_sense(body),
+                **ring_sense_args(body),
             )
         )
     )
@@ -125,7 +127,11 @@ async def _update(
 
 
 async def _existing(view: ConnectorView, auth: AuthContext, link: CallLogLink) -> tuple[str, Any]:
-    """(current CRM body, ``fullLogResponse``); a failed fetch reads as an empty body."""
+    """(current CRM body, ``fullLogResponse``); a failed fetch reads as an empty body.
+
+    ``existingCallLogDetails`` is ``None`` when nothing was fetched, and :data:`UNSET` when the
+    fetched ``callLogInfo`` has no ``fullLogResponse`` (the reference's ``null``/``undefined``).
+    """
     if not view.has("getCallLog"):
         return "", None
     try:
@@ -134,7 +140,7 @@ async def _existing(view: ConnectorView, auth: AuthContext, link: CallLogLink) -
         logger.warning('getCallLog before update failed; composing from ""', exc_info=True)
         return "", None
     body = info.get("fullBody") or info.get("note") or ""
-    return (body if isinstance(body, str) else js_str(body)), info.get("fullLogResponse")
+    return (body if isinstance(body, str) else js_str(body)), info.get("fullLogResponse", UNSET)
 
 
 async def _recompose(

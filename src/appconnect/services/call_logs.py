@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose.formatting import js_str, js_to_number, js_truthy
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
@@ -57,6 +58,11 @@ class Caller:
     platform: str
     rc_account_header: str | None = None  # header ``rc-account-id`` (already hashed)
     is_from_sscl: bool = False
+
+    @property
+    def owner(self) -> dict[str, str]:
+        """The scope of every link look-up: the caller's own records only."""
+        return {"user_id": self.user_id, "platform": self.platform}
 
 
 # -- plugin seams (the runtime lives in appconnect.services.plugins) -------------------------
@@ -139,14 +145,22 @@ def hashed_account_id(rt: Runtime, caller: Caller, account_id: Any) -> str:
 
 
 def ring_sense(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The five RingSense values, named as both the composer and the connectors take them."""
-    return {
-        "ring_sense_transcript": body.get("ringSenseTranscript"),
-        "ring_sense_summary": body.get("ringSenseSummary"),
-        "ring_sense_ai_score": body.get("ringSenseAIScore"),
-        "ring_sense_bulleted_summary": body.get("ringSenseBulletedSummary"),
-        "ring_sense_link": body.get("ringSenseLink"),
-    }
+    """The five RingSense values for the composer (absent reads as ``None``)."""
+    return {name: body.get(key) for name, key in _RING_SENSE}
+
+
+def ring_sense_args(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The five RingSense connector arguments (absent: :data:`UNSET`)."""
+    return {name: given(body, key) for name, key in _RING_SENSE}
+
+
+_RING_SENSE = (
+    ("ring_sense_transcript", "ringSenseTranscript"),
+    ("ring_sense_summary", "ringSenseSummary"),
+    ("ring_sense_ai_score", "ringSenseAIScore"),
+    ("ring_sense_bulleted_summary", "ringSenseBulletedSummary"),
+    ("ring_sense_link", "ringSenseLink"),
+)
 
 
 async def log_format(view: ConnectorView, platform: str, proxy_config: Any) -> str:
@@ -196,7 +210,7 @@ async def lookup_call_logs(
             return {"successful": False}
         ids = session_ids.split(",")[:MAX_LOOKUP_SESSIONS]
         if not require_details:
-            links = await link_store(rt).find_many(ids, identity)
+            links = await link_store(rt).find_many(ids, identity, **caller.owner)
             return {"successful": True, "logs": [_entry(sid, links.get(sid)) for sid in ids]}
         return await _lookup_with_details(rt, caller, user, ids, identity)
     except Exception as exc:
@@ -216,7 +230,7 @@ async def _lookup_with_details(
     auth = await authenticate(rt, view, user)
     if auth is None:
         return SESSION_REVOKED
-    links = await link_store(rt).find_many(ids, identity)
+    links = await link_store(rt).find_many(ids, identity, **caller.owner)
     logs: list[dict[str, Any]] = []
     last: dict[str, Any] = {"returnMessage": None}
     for session_id in ids:
@@ -244,7 +258,7 @@ async def upsert_call_disposition(
     try:
         link = None
         if session_id is not None:
-            link = await link_store(rt).find(js_str(session_id), identity)
+            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         if link is None:
             return failure("Cannot find log", ttl=3000)
         user = await rt.users.get(caller.user_id)
@@ -264,7 +278,7 @@ async def upsert_call_disposition(
                 user=auth.user,
                 existing_call_log=link.to_wire(),
                 auth_header=auth.auth_header,
-                dispositions=body.get("dispositions"),
+                dispositions=given(body, "dispositions"),
                 proxy_config=auth.proxy_config,
             )
         )
@@ -277,13 +291,18 @@ async def upsert_call_disposition(
 # -- POST /callLog/cacheNote ----------------------------------------------------------------
 
 
-async def cache_note(rt: Runtime, platform: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Keep the user's note for an hour, for server-side logging to pick up (spec §3.5)."""
+async def cache_note(
+    rt: Runtime, platform: str, body: Mapping[str, Any], *, user_id: str
+) -> dict[str, Any]:
+    """Keep the user's note for an hour, for server-side logging to pick up (spec §3.5).
+
+    The note is the caller's: only the same user on the same platform reads it back.
+    """
     session_id, note = body.get("sessionId"), body.get("note")
     try:
         if session_id is None or session_id == "" or not isinstance(note, str):
             raise ValueError("sessionId and a string note are required")
-        await note_cache(rt).save(js_str(session_id), note)
+        await note_cache(rt).save(js_str(session_id), note, user_id=user_id, platform=platform)
     except Exception as exc:
         return api_error_result(exc, platform, "saveNoteCache")
     return {"successful": True, "returnMessage": "Note cache saved"}

@@ -22,6 +22,7 @@ from typing import Any
 
 import phonenumbers
 
+from appconnect.connectors.args import UNSET
 from appconnect.connectors.registry import ConnectorView
 from appconnect.runtime import Runtime
 from appconnect.services.contact_cache import drop_contacts, get_cached_contacts, store_contacts
@@ -145,7 +146,7 @@ async def _look_up(rt: Runtime, user: User, q: PhoneLookup) -> dict[str, Any]:
         user=ctx.user,
         auth_header=ctx.auth_header,
         phone_number=q.phone_number,
-        overriding_format=q.overriding_format,
+        overriding_format=UNSET if q.overriding_format is None else q.overriding_format,
         is_extension=q.is_extension,
         proxy_config=ctx.proxy_config,
         tracer=None,
@@ -276,9 +277,9 @@ class NewContact:
     """One ``POST /contact`` body."""
 
     phone_number: Any
-    name: Any = None
-    type: Any = None
-    additional_submission: Any = None
+    name: Any = UNSET
+    type: Any = UNSET
+    additional_submission: Any = UNSET
 
 
 async def create_contact(
@@ -335,7 +336,7 @@ async def find_contact_with_name(
             "findContactWithName",
             user=ctx.user,
             auth_header=ctx.auth_header,
-            name=name,
+            name=UNSET if name is None else name,
             proxy_config=ctx.proxy_config,
         )
     except Exception as exc:

@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose import compose_shared_sms
+from appconnect.connectors.args import UNSET, given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import MISSING, hash_id, js_string
+from appconnect.services.call_log_store import iso_instant
 from appconnect.services.contact_cache import get_cached_contacts
 from appconnect.services.credentials import AuthContext, authenticate
 from appconnect.services.errors import (
@@ -39,6 +41,7 @@ from appconnect.services.message_links import (
 )
 from appconnect.services.message_media import derive_media
 from appconnect.services.plugins import runtime as plugin_runtime
+from appconnect.store.models import utcnow
 from appconnect.store.users import User
 
 OPERATION = "createMessageLog"
@@ -50,7 +53,7 @@ _OMIT: Any = object()  # a connector result without returnMessage: the key is le
 
 def _truthy(value: Any) -> bool:
     """JavaScript truthiness (empty containers are truthy, 0/NaN/"" are not)."""
-    if value is None or value is False:
+    if value is None or value is False or value is UNSET:
         return False
     if isinstance(value, int | float):
         return not (value == 0 or math.isnan(value))
@@ -69,7 +72,8 @@ def _mapping(value: Any, what: str) -> Mapping[str, Any]:
 
 
 def _name_of(value: Any) -> Any:
-    return value.get("name") if isinstance(value, Mapping) else None
+    """``value?.name``: :data:`UNSET` when there is no such key."""
+    return given(value, "name")
 
 
 async def apply_message_plugins(
@@ -212,7 +216,7 @@ def _capture(
             "type": "" if contact_type is None else contact_type,
             "name": "" if contact_name is None else contact_name,
         },
-        additional_submission=body.get("additionalSubmission"),
+        additional_submission=given(body, "additionalSubmission"),
         is_group=is_group,
         assignee_name=_name_of(log_info.get("assignee")),
         owner_name=_name_of(log_info.get("owner")),
@@ -303,6 +307,8 @@ async def _log_each(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str,
     # within one submission is logged once.
     todo: dict[str, _Message] = {}
     for message, message_id in reversed(list(zip(messages, ids, strict=True))):
+        if suffix:  # the connector sees the suffixed id, as the reference rewrites it
+            message = {**message, "id": message_id}
         todo.setdefault(message_id, _Message(message, message_id))
     while todo:
         opening = await flow.links.open_day(state.conv, list(todo))
@@ -344,6 +350,7 @@ async def _create(state: _Normal, first: _Message, rest: list[_Message]) -> bool
     if created is None:
         return False
     log_id, reserved = created
+    created_at = iso_instant(utcnow())
     flow.log_ids.append(first.id)
     existing = Existing(
         {
@@ -353,6 +360,8 @@ async def _create(state: _Normal, first: _Message, rest: list[_Message]) -> bool
             "conversationLogId": conv.conversation_log_id,
             "thirdPartyLogId": log_id,
             "userId": conv.user_id,
+            "createdAt": created_at,
+            "updatedAt": created_at,
         }
     )
     await _update_each(state, existing, [m for m in rest if m.id in reserved])
@@ -394,7 +403,7 @@ async def _group_correspondents(
         cached = await get_cached_contacts(
             flow.rt, flow.auth.user.rc_account_id, flow.platform, number
         )
-        if cached and _name_of(cached[0]) != body.get("contactName"):
+        if cached and _name_of(cached[0]) != given(body, "contactName"):
             found.append(cached)
     return found
 

@@ -1,7 +1,8 @@
 """RingCentral identity checks: who is calling, and are they an account admin.
 
 Both ask RingCentral's extension endpoint with the caller's token. The reference always asks the
-production host (``RINGCENTRAL_SERVER`` is not used here), and so do we; tests mock the transport.
+production host (``RINGCENTRAL_SERVER`` is not used here); so do we by default, and
+``APPCONNECT_RC_IDENTITY_SERVER`` points the check elsewhere (a sandbox, a test double).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from appconnect.runtime import Runtime
 
-EXTENSION_URL = "https://platform.ringcentral.com/restapi/v1.0/account/~/extension/~"
+EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
+EXTENSION_URL = "https://platform.ringcentral.com" + EXTENSION_PATH
 
 
 class RingCentralError(Exception):
@@ -51,9 +53,8 @@ def extract_rc_token(
 
 
 async def _extension(rt: Runtime, token: str | None) -> dict[str, Any]:
-    response = await rt.http.client().get(
-        EXTENSION_URL, headers={"Authorization": f"Bearer {token}"}
-    )
+    url = rt.settings.rc_identity_server.rstrip("/") + EXTENSION_PATH
+    response = await rt.http.client().get(url, headers={"Authorization": f"Bearer {token}"})
     if response.status_code >= 400:
         raise RingCentralError(f"Request failed with status code {response.status_code}")
     data = response.json()

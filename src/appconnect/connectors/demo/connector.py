@@ -5,7 +5,8 @@ of the spec (snake_case of its name) and declares only the arguments it uses; th
 passes those by name. A real connector would call its CRM's API with ``self.http()`` and the
 ``auth_header`` it is given; this one reads and writes two local tables instead, so that App
 Connect works end to end with no external service: log in with any API key, find or create
-contacts, log calls and messages.
+contacts, log calls and messages, keep a calendar of appointments
+(:mod:`appconnect.connectors.demo.appointments`).
 
 Every key is its own demo account: the user id is derived from the key, and activities are only
 ever read or written through the id of the user who owns them.
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appconnect.connectors.base import Connector
+from appconnect.connectors.demo.appointments import DemoAppointments
 from appconnect.connectors.demo.models import DemoActivity, DemoContact, iso, phone_key
 from appconnect.connectors.results import (
     ActionResult,
@@ -88,7 +90,7 @@ def _message_line(message: dict[str, Any], **links: str | None) -> str:
     return "\n".join([line, *extra])
 
 
-class DemoConnector(Connector):
+class DemoConnector(DemoAppointments, Connector):
     """Platform ``demo``: an API-key connector whose "CRM" is two tables of our database."""
 
     platform = "demo"
@@ -302,6 +304,19 @@ class DemoConnector(Connector):
                 return LogResult(return_message=_warning("Call log not found"))
             row.dispositions = dict(dispositions or {})
         return LogResult(log_id=log_id)
+
+    # -- the playground's read-back (not an interface) -------------------------------------
+
+    async def playground_records(self, user: User) -> list[dict[str, Any]]:
+        """This user's logged calls and conversations, newest first, as stored."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(DemoActivity)
+                .where(DemoActivity.user_id == user.id)
+                .order_by(DemoActivity.id.desc())
+                .limit(50)
+            )
+            return [row.to_dict() for row in rows]
 
     # -- messages ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appconnect.store.models import Base, Timestamps
@@ -77,3 +77,18 @@ class DemoActivity(Timestamps, Base):
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
         }
+
+
+class DemoAppointment(Timestamps, Base):
+    """A meeting in the demo CRM's calendar, owned by one demo user."""
+
+    __tablename__ = "demoAppointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column("userId", String(255), index=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    start_time: Mapped[datetime] = mapped_column("startTime", DateTime(timezone=True), index=True)
+    duration_minutes: Mapped[int] = mapped_column("durationMinutes", Integer)
+    status: Mapped[str] = mapped_column(String(64), default="scheduled")
+    contacts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
