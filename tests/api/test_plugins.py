@@ -219,6 +219,34 @@ async def test_sync_plugin_without_saved_settings_gets_null_config(world: Plugin
     assert seen == [(None, "hashed-ext-1", ACCOUNT)]
 
 
+async def test_admin_settings_override_the_users_plugin_config(world: PluginWorld) -> None:
+    seen: list[Any] = []
+
+    @world.servers["caps"].transform
+    async def record(call: Invocation) -> dict[str, Any]:
+        seen.append(call.config)
+        return call.data
+
+    await world.install("caps")
+    user_config = {"ignoreLetters": {"value": "e"}, "extra": {"value": "mine"}}
+    headers = await world.login(
+        settings={"plugin_sync-all-caps": {"value": {"config": user_config}}}
+    )
+    admin_entry = {"customizable": True, "value": {"config": {
+        "ignoreLetters": {"value": "xyz", "customizable": False}}}}  # fmt: skip
+    saved = await world.client.post(
+        "/admin/settings",
+        json={"adminSettings": {"userSettings": {"plugin_sync-all-caps": admin_entry}}},
+        headers={"X-RC-Access-Token": ADMIN_TOKEN},
+    )
+    assert saved.status_code == 200, saved.text
+    await world.client.post("/callLog", json=log_body(), headers=headers)
+    assert seen == [{
+        "ignoreLetters": {"value": "xyz", "customizable": False},
+        "extra": {"value": "mine", "customizable": True},
+    }]  # fmt: skip
+
+
 async def test_a_failing_sync_plugin_fails_the_log_and_writes_nothing(world: PluginWorld) -> None:
     @world.servers["caps"].transform
     async def broken(call: Invocation) -> dict[str, Any]:

@@ -1,12 +1,17 @@
-"""Plugin config: the admin-over-user merge for ``plugin_<id>`` keys (plugins.md §6)."""
+"""Plugin config: ``value.config`` of the effective (admin-over-user) settings (plugins.md §6)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from appconnect.services.plugins.config import merged_config
+from appconnect.services.plugins.config import config_of
+from appconnect.services.settings_merge import merge_user_settings
 
 KEY = "plugin_p"
+
+
+def merged_config(admin: Any, user: Any, plugin_id: str) -> Any:
+    return config_of(merge_user_settings(admin, user), plugin_id)
 
 
 def entry(config: Any, **extra: Any) -> dict[str, Any]:

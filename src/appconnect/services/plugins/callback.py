@@ -92,13 +92,13 @@ async def _link(rt: Runtime, data: Mapping[str, Any]) -> CallLogLink:
     identity = Identity(
         js_str(data.get("extensionNumber") or ""), js_str(data.get("hashedExtensionId") or "")
     )
-    link = await link_store(rt).find(js_str(session_id), identity)
-    if (
-        link is None
-        or link.platform != data.get("platform")
-        or link.user_id != data.get("userId")
-        or link.third_party_log_id is None
-    ):
+    link = await link_store(rt).find(
+        js_str(session_id),
+        identity,
+        user_id=js_str(data.get("userId")),
+        platform=js_str(data.get("platform")),
+    )
+    if link is None or link.third_party_log_id is None:
         raise TaskFailure(LOG_NOT_FOUND)
     return link
 
