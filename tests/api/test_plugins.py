@@ -382,6 +382,45 @@ async def test_concurrent_duplicate_callbacks_append_once(world: PluginWorld) ->
     assert len(world.crm.calls("PUT")) == 1
 
 
+async def test_two_async_plugins_reporting_together_both_add_their_note(db_url: str) -> None:
+    router = HostRouter({})
+    urls: list[str] = []
+
+    def holding(plugin_id: str) -> PluginServer:
+        server = sdk_server(plugin_id, router)
+
+        @server.background
+        async def hold(call: Invocation) -> None:
+            urls.append(call.callback_url or "")
+            raise asyncio.CancelledError  # the test reports instead
+
+        return server
+
+    servers = {"one": holding("plugin-one"), "two": holding("plugin-two")}
+    async with plugin_world(db_url, servers, router) as world:
+        await world.install("one", is_async=True)
+        await world.install("two", is_async=True)
+        headers = await world.login()
+        await world.client.post("/callLog", json=log_body(note="User note"), headers=headers)
+        await world.drain()
+        assert len(urls) == 2
+        read = world.connector.get_call_log
+
+        async def slow_read(**kwargs: Any) -> Any:
+            found = await read(**kwargs)
+            await asyncio.sleep(0.05)  # let the other report read the same notes meanwhile
+            return found
+
+        world.connector.get_call_log = slow_read  # type: ignore[method-assign]
+        answers = await asyncio.gather(
+            *(world.client.post(url, json={"successful": True, "note": f"note {i}"})
+              for i, url in enumerate(urls))
+        )  # fmt: skip
+        assert [a.status_code for a in answers] == [200, 200]
+        [activity] = world.crm.activities.values()
+        assert sorted(activity["note"].split("\n\n")) == ["User note", "note 0", "note 1"]
+
+
 async def test_failure_report_marks_the_task_failed(world: PluginWorld) -> None:
     @world.servers["notes"].background
     async def fail(call: Invocation) -> None:

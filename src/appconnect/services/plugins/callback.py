@@ -9,7 +9,9 @@ replaced in place, never added twice. The task is then deleted.
 Exactly once: a report first *claims* its task (``pending``/``failed`` -> ``processing`` in one
 conditional update). Of two deliveries of the same report, only one claims it; the other answers
 404 like a report for a task that is already done. A claim left by a crashed process expires
-after :data:`~appconnect.services.plugins.records.STALE_PROCESSING`.
+after :data:`~appconnect.services.plugins.records.STALE_PROCESSING`. Reports of different tasks
+for the same log (several async plugins) take turns under a key-value lock, so no append is
+lost.
 """
 
 from __future__ import annotations
@@ -43,7 +45,16 @@ LOG_NOT_FOUND = "Call log not found for async plugin task"
 USER_NOT_FOUND = "User not found"
 SESSION_EXPIRED = "User session expired. Please connect again."
 
+NOTE_LOCK_SECONDS = 60.0
+
 Reply = tuple[int, dict[str, Any]]
+
+
+def _note_lock(data: Mapping[str, Any]) -> str:
+    """One CRM log's notes are read, extended and written back by one callback at a time, so
+    the notes of two async plugins reporting together both survive (spec §11 #8)."""
+    who = f"{data.get('platform')}:{data.get('userId')}:{data.get('callLogId')}"
+    return f"plugin-note:{who}"
 
 
 class TaskFailure(Exception):
@@ -67,7 +78,9 @@ async def handle_callback(rt: Runtime, task_id: str, report: Mapping[str, Any]) 
             return 404, {"successful": False, "message": NOT_FOUND}
         note = report.get("note")
         try:
-            await append_note(rt, task.data, note if isinstance(note, str) else "")
+            async with rt.kv.lock(_note_lock(task.data), timeout=NOTE_LOCK_SECONDS,
+                                  wait=NOTE_LOCK_SECONDS):  # fmt: skip
+                await append_note(rt, task.data, note if isinstance(note, str) else "")
         except Exception as exc:
             message = str(exc) or DEFAULT_FAILURE
             logger.warning("async plugin task %s could not update the CRM: %r", task.id, exc)
