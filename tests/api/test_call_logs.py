@@ -268,11 +268,32 @@ async def test_revoked_session_is_401(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "body", [{}, {"logInfo": "x"}, {"logInfo": {"id": "1"}}, {"logInfo": {"sessionId": "s"}}]
 )
-async def test_create_without_call_identity_is_400(h: Harness, body: dict[str, Any]) -> None:
+async def test_create_without_call_identity_is_a_business_failure(
+    h: Harness, body: dict[str, Any]
+) -> None:
+    """The reference's handler fails on the missing key: 200, successful false, a warning."""
     auth = await h.login()
     response = await h.client.post("/callLog", json=body, headers=auth)
-    assert response.status_code == 400
-    assert set(response.json()) == {"error"}
+    assert (response.status_code, response.headers["content-type"]) == (200, "application/json")
+    reply = response.json()
+    assert set(reply) == {"successful", "returnMessage"} and reply["successful"] is False
+    assert reply["returnMessage"]["messageType"] == "warning"
+    assert "required" in reply["returnMessage"]["message"]
+    assert h.crm.calls() == [] and await h.link_rows() == []
+
+
+async def test_update_and_disposition_without_session_id_are_business_failures(
+    h: Harness,
+) -> None:
+    auth = await h.login()
+    for response in (
+        await h.client.patch("/callLog", json={"note": "n"}, headers=auth),
+        await h.client.patch("/callLog", json={"sessionId": ""}, headers=auth),
+        await h.client.put("/callDisposition", json={"dispositions": {}}, headers=auth),
+    ):
+        assert response.status_code == 200
+        assert response.json() == warning("sessionId is required")
+    assert h.crm.calls() == []
 
 
 async def test_malformed_json_is_400(h: Harness) -> None:

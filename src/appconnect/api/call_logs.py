@@ -29,6 +29,7 @@ from appconnect.services.call_logs import (
     lookup_call_logs,
     upsert_call_disposition,
 )
+from appconnect.services.errors import failure
 
 logger = logging.getLogger("appconnect.api.call_logs")
 
@@ -51,8 +52,10 @@ async def _answer(flow: Awaitable[dict[str, Any]], *keys: str) -> Response:
     """Run a flow; an exception it did not map itself is the reference's 400 envelope."""
     try:
         result = await flow
-    except (BadBody, InvalidLogRequest) as exc:
+    except BadBody as exc:
         return r.error(str(exc))
+    except InvalidLogRequest as exc:  # the reference's status and keys, a clearer message
+        return r.business(failure(str(exc)), *keys)
     except Exception as exc:
         logger.exception("call-log route failed")
         return r.error(str(exc) or type(exc).__name__)
