@@ -218,6 +218,8 @@ async def test_create_without_contact(h: Harness, contact_id: Any) -> None:
     [(401, mapped("Authorization error", AUTH_TEXT, "1")),
      (403, mapped("Authorization error", AUTH_TEXT, "1")),
      (429, mapped("Rate limit exceeded", RATE_TEXT, "1")),
+     (404, mapped("Error creating call log", CREATE_TEXT, 1)),
+     (409, mapped("Error creating call log", CREATE_TEXT, 1)),
      (500, mapped("Error creating call log", CREATE_TEXT, 1)),
      (httpx2.ReadTimeout, mapped("Error creating call log", CREATE_TEXT, 1))],
 )
@@ -432,8 +434,8 @@ async def test_lookup_failures(h: Harness) -> None:
     assert (await h.client.get("/callLog", headers=auth)).json() == {"successful": False}
     await _add_row(h, "s-1", log_id="act-404")
     response = await h.client.get("/callLog?sessionIds=s-1&requireDetails=true", headers=auth)
-    assert response.json() == mapped(
-        "Authorization error", AUTH_TEXT, "1")  # the CRM answered 404
+    assert response.json() == mapped(  # the CRM answered 404: not an authorization problem
+        "Error getting call log", "Please check if your account has permission to READ logs.", 1)
     h.crm.fail_with("GET", 500)
     response = await h.client.get("/callLog?sessionIds=s-1&requireDetails=true", headers=auth)
     assert response.json() == mapped(

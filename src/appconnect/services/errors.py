@@ -64,6 +64,9 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     ),
 }
 _GENERIC_HINT = "Please check if your account has the necessary permissions."
+# Only these CRM answers mean "connect again"; the reference also says so for 400-409 (a 404
+# for a deleted record, a 409 conflict), sending users to log out for nothing (departures.md).
+REAUTHORIZE_STATUSES = frozenset({401, 403})
 
 
 def warning(message: str, ttl: int = 5000) -> dict[str, Any]:
@@ -103,7 +106,7 @@ def api_error_result(exc: BaseException, platform: str, operation: str) -> dict[
             ),
             "ttl": 5000,
         }
-    elif isinstance(status, int) and 400 <= status <= 409:
+    elif status in REAUTHORIZE_STATUSES:
         message = {
             "message": "Authorization error",
             "messageType": "warning",
