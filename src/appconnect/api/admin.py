@@ -73,7 +73,7 @@ async def parsed_body(
         raw = await read_body(request)
         model.model_validate(raw)
     except BadBody as exc:
-        return {}, r.error(str(exc))
+        return {}, r.failed(exc)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))

@@ -25,7 +25,7 @@ async def api_key_login(request: Request) -> Response:
     try:
         body = await read_body(request)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     status, reply = await auth.api_key_login(
         runtime(request), body, request.headers, dict(request.query_params)
     )

@@ -29,7 +29,7 @@ from appconnect.services.call_logs import (
     lookup_call_logs,
     upsert_call_disposition,
 )
-from appconnect.services.errors import failure
+from appconnect.services.errors import client_message, failure
 
 logger = logging.getLogger("appconnect.api.call_logs")
 
@@ -53,12 +53,12 @@ async def _answer(flow: Awaitable[dict[str, Any]], *keys: str) -> Response:
     try:
         result = await flow
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     except InvalidLogRequest as exc:  # the reference's status and keys, a clearer message
-        return r.business(failure(str(exc)), *keys)
+        return r.business(failure(client_message(exc)), *keys)
     except Exception as exc:
         logger.exception("call-log route failed")
-        return r.error(str(exc) or type(exc).__name__)
+        return r.failed(exc)
     return r.business(result, *keys)
 
 

@@ -70,7 +70,7 @@ async def create_contact(request: Request) -> Response:
     try:
         body = await read_body(request)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     phone = body.get("phoneNumber")
     if not contacts.is_valid_phone_input(phone):
         return r.text(INVALID_PHONE, 400)

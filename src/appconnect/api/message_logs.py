@@ -27,7 +27,7 @@ async def create_message_log(request: Request) -> Response:
     try:
         body = await read_body(request)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     result = await log_messages(
         runtime(request),
         user_id=s.user_id,

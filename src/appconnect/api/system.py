@@ -33,7 +33,7 @@ async def implemented_interfaces(request: Request, platform: str | None = None) 
         # The reference forgets to await an async getAuthType here; we await it (spec §3.7).
         auth_type = await view.call("getAuthType") if view.has("getAuthType") else None
     except Exception as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     flags: dict[str, Any] = {name: view.has(name) for name in REPORTED}
     if auth_type == "oauth":
         flags["getOauthInfo"] = view.has("getOauthInfo")
@@ -82,7 +82,7 @@ async def hostname(request: Request) -> Response:
     try:
         user = await runtime(request).users.get(s.user_id) if s.valid else None
     except Exception as exc:
-        return r.error(str(exc), 500)
+        return r.failed(exc, 500)
     if user is None:
         return r.text(r.USER_NOT_FOUND, 400)
     return r.text(user.hostname or "")

@@ -113,7 +113,7 @@ async def save_settings(request: Request) -> Response:
         raw = await read_body(request)
         parsed = UserSettingsUpdate.model_validate(raw)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     except ValidationError as exc:
         return r.error(_first_error(exc))
     body = {key: raw[key] for key in parsed.model_fields_set if key in raw}

@@ -69,6 +69,36 @@ _GENERIC_HINT = "Please check if your account has the necessary permissions."
 REAUTHORIZE_STATUSES = frozenset({401, 403})
 
 
+INTERNAL_ERROR = "Internal server error"
+# Exceptions raised by these packages describe our infrastructure (database drivers, hosts,
+# URLs with tokens, errno...): a client only ever reads INTERNAL_ERROR for them.
+_INFRASTRUCTURE = frozenset(
+    {"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "redis", "httpx2", "httpx", "aiohttp",
+     "ssl", "socket", "alembic", "tenacity", "anyio"}
+)  # fmt: skip
+
+
+def client_message(exc: BaseException) -> str:
+    """What a client may read about ``exc`` in an ``{"error": ...}`` reply.
+
+    The reference answers some failures with the exception's message (a connector raising
+    "Invalid API key" at login); appconnect keeps that for exceptions raised by connector or
+    framework code, but never forwards the text of infrastructure errors (database, network,
+    operating system): those are logged and the client reads :data:`INTERNAL_ERROR`.
+    """
+    status = response_status(exc)
+    if isinstance(status, int):  # a CRM answered with an error: its status, not its URL
+        return f"Request failed with status code {status}"
+    if isinstance(exc, OSError | TimeoutError) or _infrastructure(exc):
+        logger.error("internal error answered as %r", INTERNAL_ERROR, exc_info=exc)
+        return INTERNAL_ERROR
+    return str(exc) or type(exc).__name__
+
+
+def _infrastructure(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".", 1)[0] in _INFRASTRUCTURE
+
+
 def warning(message: str, ttl: int = 5000) -> dict[str, Any]:
     return {"message": message, "messageType": "warning", "ttl": ttl}
 
