@@ -268,7 +268,7 @@ async def test_revoked_session_is_401(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"logInfo": "x"}, {"logInfo": {"id": "1"}}, {"logInfo": {"sessionId": "s"}}]
+    "body", [{}, {"logInfo": {"id": "1"}}, {"logInfo": {"sessionId": "s"}}]
 )
 async def test_create_without_call_identity_is_a_business_failure(
     h: Harness, body: dict[str, Any]
@@ -296,6 +296,19 @@ async def test_update_and_disposition_without_session_id_are_business_failures(
         assert response.status_code == 200
         assert response.json() == warning("sessionId is required")
     assert h.crm.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [({"logInfo": "x"}, "logInfo: Input should be an object"),
+     ({"logInfo": {"sessionId": "s", "id": "1"}, "note": 5}, "note: Input should be a valid string"),
+     ([1], "request body must be a JSON object")],
+)
+async def test_create_with_mistyped_fields_is_400(h: Harness, body: Any, error: str) -> None:
+    auth = await h.login()
+    response = await h.client.post("/callLog", json=body, headers=auth)
+    assert (response.status_code, response.json()) == (400, {"error": error})
+    assert h.crm.calls() == [] and await h.link_rows() == []
 
 
 async def test_malformed_json_is_400(h: Harness) -> None:
