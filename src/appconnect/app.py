@@ -258,6 +258,7 @@ class _CORS(CORSMiddleware):
 def mount_routes(app: FastAPI, core: AppConnect) -> None:
     """Add App Connect's routes, CORS and session middleware to an existing FastAPI app."""
     app.router.routes.extend(core.router.routes)
+    _document_security(app)
     app.add_middleware(AppConnectMiddleware, core=core)
     app.add_middleware(
         _CORS,
@@ -266,6 +267,28 @@ def mount_routes(app: FastAPI, core: AppConnect) -> None:
         allow_headers=["*"],
         expose_headers=["x-refreshed-jwt-token"],
     )
+
+
+def _document_security(app: FastAPI) -> None:
+    """Declare the session token's security schemes in ``app`` 's OpenAPI document.
+
+    Routes name them in their ``security`` (see :mod:`appconnect.api.wire`); FastAPI only adds
+    schemes it finds in dependencies, and the routes deliberately have none (they run on
+    Starlette's direct path), so the document gets them here.
+    """
+    from appconnect.api.wire import SECURITY_SCHEMES
+
+    produce = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = produce()
+            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes.update(SECURITY_SCHEMES)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(

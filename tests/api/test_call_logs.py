@@ -301,7 +301,8 @@ async def test_update_and_disposition_without_session_id_are_business_failures(
 @pytest.mark.parametrize(
     ("body", "error"),
     [({"logInfo": "x"}, "logInfo: Input should be an object"),
-     ({"logInfo": {"sessionId": "s", "id": "1"}, "note": 5}, "note: Input should be a valid string"),
+     ({"logInfo": {"sessionId": "s", "id": "1"}, "note": 5},
+      "note: Input should be a valid string"),
      ([1], "request body must be a JSON object")],
 )
 async def test_create_with_mistyped_fields_is_400(h: Harness, body: Any, error: str) -> None:
