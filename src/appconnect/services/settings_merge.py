@@ -55,7 +55,7 @@ def merge_plugin_entry(admin_entry: Any, merged: dict[str, Any]) -> dict[str, An
         admin_field = adm.get(field)
         admin_map = _entry(admin_field)
         user_map = _entry(user_field)
-        if admin_field is not None and (
+        if js_truthy(admin_field) and (
             not js_truthy(admin_map.get("customizable"))
             or (not js_truthy(user_map.get("value")) and js_truthy(admin_map.get("value")))
         ):
