@@ -81,11 +81,7 @@ def logging_config(level: str, fmt: str = "text") -> dict[str, Any]:
         formatter = {"format": "%(levelname)s:     %(name)s: %(message)s"}
     else:
         raise ValueError(f"APPCONNECT_LOG_FORMAT must be text or json, not {fmt!r}")
-    handler = {
-        "class": "logging.StreamHandler",
-        "formatter": "default",
-        "stream": "ext://sys.stderr",
-    }
+    handler = {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -207,20 +207,12 @@ def _check_static(platform: str, connector: Any, manifest: Manifest | None, repo
     else:
         declared = _dig(platform_data, "auth", "type")
         if isinstance(declared, str) and auth_type and declared != auth_type:
-            report.add(
-                "problem",
-                "auth",
-                platform,
-                f"manifest auth.type is {declared!r}, connector auth_type is {auth_type!r}",
-            )
+            report.add("problem", "auth", platform,
+                       f"manifest auth.type is {declared!r}, connector auth_type is {auth_type!r}")
         needed = AUTH_INTERFACE.get(declared or auth_type or "")
         if needed and not view_has(needed):
-            report.add(
-                "problem",
-                "auth",
-                platform,
-                f"auth type {declared or auth_type!r} needs {python_name(needed)}",
-            )
+            report.add("problem", "auth", platform,
+                       f"auth type {declared or auth_type!r} needs {python_name(needed)}")
         for feature, present, interface in FEATURES:
             if present(platform_data) and not view_has(interface):
                 report.add("problem", "feature", platform,
@@ -427,12 +419,8 @@ async def _check_format(view: Any, platform: str, report: Report) -> None:
     if value in ("text/plain", "text/html", "text/markdown"):
         report.add("ok", "shape", subject, value)
     else:
-        report.add(
-            "problem",
-            "shape",
-            subject,
-            f"returned {value!r}; expected text/plain, text/html or text/markdown",
-        )
+        report.add("problem", "shape", subject,
+                   f"returned {value!r}; expected text/plain, text/html or text/markdown")
 
 
 async def _run(view: Any, step: Step, state: dict[str, Any], platform: str, report: Report) -> None:
@@ -466,12 +454,8 @@ def _resolve(target: str | None, crm: str | None, report: Report) -> tuple[Any, 
         spec = config.get("target") or ""
         crm = crm or config.get("crm")
         if not spec:
-            report.add(
-                "problem",
-                "import",
-                str(folder),
-                "no [tool.appconnect] target in pyproject.toml; pass module:attribute",
-            )
+            report.add("problem", "import", str(folder),
+                       "no [tool.appconnect] target in pyproject.toml; pass module:attribute")
             return None, None, folder
         if not manifests_ok:
             return None, None, folder
@@ -505,12 +489,8 @@ async def check_target(target: str | None = None, crm: str | None = None) -> Rep
         for platform, connector in resolved.connectors.items():
             _check_static(platform, connector, resolved.manifests.get(platform), report)
             if crm_factory is None:
-                report.add(
-                    "skipped",
-                    "calls",
-                    platform,
-                    "no fake CRM given (--crm module:attribute, or [tool.appconnect] crm)",
-                )
+                report.add("skipped", "calls", platform,
+                           "no fake CRM given (--crm module:attribute, or [tool.appconnect] crm)")
                 continue
             try:
                 await _exercise(platform, connector, crm_factory, report)

@@ -178,8 +178,6 @@ class LlmSessionRow(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     jwt_token: Mapped[str | None] = mapped_column("jwtToken", Text)
     expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
 class SessionGenerationRow(Base):
     """Ours: the current session generation of a user who has logged out at least once.
 
