@@ -21,7 +21,6 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from appconnect import __version__
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
 from appconnect.kv import KeyValueStore, create_store
@@ -32,6 +31,7 @@ from appconnect.security import SecretBox, SessionSigner
 from appconnect.settings import Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
+from appconnect.version import __version__
 
 logger = logging.getLogger("appconnect")
 
@@ -50,6 +50,8 @@ class AppConnect:
         self.registry = registry
         # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
         self.settings = (settings or Settings()).resolved()
+        if self.settings.proxy_active and not registry.is_registered("proxy"):
+            registry.use_proxy()  # declarative connectors (docs/proxy-connectors.md)
         self._transport = http_transport
         self._kv = kv
         self._runtime: Runtime | None = None
@@ -103,8 +105,6 @@ class AppConnect:
             startup = getattr(connector, "startup", None)
             if callable(startup):
                 await startup(runtime)
-        for hook in _STARTUP_HOOKS:
-            await hook(runtime)
         _tune_gc(settings.gc_threshold)
         self._runtime = runtime
         logger.info("appconnect %s ready (%s)", __version__, _safe_url(settings.database_url))
@@ -127,9 +127,6 @@ class AppConnect:
             yield
         finally:
             await self.aclose()
-
-
-_STARTUP_HOOKS: list[Any] = []
 
 
 def _tune_gc(threshold: str) -> None:
