@@ -59,12 +59,21 @@ def test_tampered_wrong_key_expired_and_none_tokens_are_refused() -> None:
     assert signer.verify("not-a-token") is None
 
 
-def test_legacy_tokens_without_exp_verify_and_never_rotate() -> None:
+def test_tokens_without_exp_are_refused() -> None:
+    """The reference accepts a token without ``exp`` forever; we refuse it (SECURITY.md)."""
     signer = SessionSigner("secret")
     legacy = jwt.encode({"id": "u1", "platform": "demo"}, "secret", algorithm="HS512")
-    claims = signer.verify(legacy)
-    assert claims is not None and claims["id"] == "u1"
-    assert not signer.needs_rotation(claims)
+    assert signer.verify(legacy) is None
+    not_a_number = jwt.encode({"id": "u1", "exp": "never"}, "secret", algorithm="HS256")
+    assert signer.verify(not_a_number) is None
+    assert signer.verify(signer.issue("u1", "demo")) is not None
+
+
+def test_the_generation_claim_is_carried_only_when_given() -> None:
+    signer = SessionSigner("secret")
+    assert "sg" not in (signer.verify(signer.issue("u1", "demo")) or {})
+    claims = signer.verify(signer.issue("u1", "demo", generation="g-2"))
+    assert claims is not None and claims["sg"] == "g-2"
 
 
 def test_rotation_window_is_seven_days() -> None:

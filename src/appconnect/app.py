@@ -22,7 +22,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from appconnect import __version__
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
 from appconnect.kv import KeyValueStore, create_store
@@ -33,6 +32,7 @@ from appconnect.security import SecretBox, SessionSigner
 from appconnect.settings import Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
+from appconnect.version import __version__
 
 logger = logging.getLogger("appconnect")
 
@@ -54,13 +54,15 @@ class AppConnect:
         self.registry = registry
         # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
         self.settings = (settings or Settings()).resolved()
+        if self.settings.proxy_active and not registry.is_registered("proxy"):
+            registry.use_proxy()  # declarative connectors (docs/proxy-connectors.md)
         self._transport = http_transport
         self._kv = kv
         self._runtime: Runtime | None = None
         self._starting: asyncio.Future[Runtime] | None = None
         self._failed_attempts = 0
         self._attempt_failed = asyncio.Event()
-        self.router = build_router()
+        self.router = build_router(playground=self.settings.playground)
 
     @property
     def runtime(self) -> Runtime:
@@ -222,20 +224,30 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def build_router() -> APIRouter:
-    """Every route of the server (imported here to keep start-up import cost in one place)."""
+def build_router(*, playground: bool = False) -> APIRouter:
+    """Every route of the server (imported here to keep start-up import cost in one place).
+
+    ``playground`` adds the developer page ``/playground`` (``APPCONNECT_PLAYGROUND``).
+    """
     from appconnect.api import auth, system
 
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user", "admin"):
+    names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
+    names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
+    names += ("managed_auth", "ringcentral")  # issue 8's routes
+    for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:
             if exc.name != f"appconnect.api.{name}":
                 raise
     modules += [system, auth]
+    if playground:
+        from appconnect.api import playground as playground_routes
+
+        modules.append(playground_routes)
     for module in modules:
         # Copy the routes rather than include_router(): FastAPI resolves included routers
         # lazily on every request, which showed up as ~10% of a contact look-up's CPU.

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 
 from appconnect.api.session import SCOPE_RUNTIME, SCOPE_SESSION, Session
+from appconnect.services.sessions import is_current
 
 if TYPE_CHECKING:
     from appconnect.app import AppConnect
@@ -51,6 +52,7 @@ class AppConnectMiddleware:
     Token rules (reference §2.1): ``Authorization: Bearer`` wins over the legacy ``jwtToken``
     query parameter; an invalid bearer also discards a query token; a valid token that expires
     within seven days is replaced by a fresh one, sent back in ``x-refreshed-jwt-token``.
+    Ours: a token issued before the user's last logout (``POST /unAuthorize``) is invalid.
     """
 
     def __init__(self, app: ASGIApp, core: AppConnect) -> None:
@@ -88,6 +90,12 @@ class AppConnectMiddleware:
             query_token = dict(parse_qsl(query.decode("latin-1"))).get("jwtToken")
         token = bearer or query_token
         claims = runtime.sessions.verify(token) if token else None
+        if (
+            claims is not None
+            and claims.get("id") is not None
+            and not await is_current(runtime, claims)
+        ):
+            claims = None  # issued before the user's last logout: refused on every route
         if claims is None or claims.get("id") is None:
             # Unauthenticated. A bad bearer also hides the query token; a bad query token alone
             # stays visible so the route can say "invalid" rather than "missing".
@@ -98,7 +106,9 @@ class AppConnectMiddleware:
 
         refreshed: str | None = None
         if runtime.sessions.needs_rotation(claims):
-            refreshed = runtime.sessions.issue(claims["id"], str(claims.get("platform")))
+            refreshed = runtime.sessions.issue(
+                claims["id"], str(claims.get("platform")), generation=claims.get("sg")
+            )
             claims = runtime.sessions.verify(refreshed) or claims
             token = refreshed
             if query_token:

@@ -27,8 +27,10 @@ from appconnect.connectors.base import Connector
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.results import LogResult, ReturnMessage
 from appconnect.runtime import Runtime
+from appconnect.services.message_links import Conversation
 from appconnect.settings import Settings
 from appconnect.store.models import ConversationLogRow, MessageLogRow
+from appconnect.testing import message_log_body, sms_message
 
 PLATFORM = "testcrm"
 OAUTH_PLATFORM = "oauthcrm"
@@ -174,9 +176,13 @@ class Harness:
         return {row.id: row for row in rows}
 
     async def claim_rows(self) -> dict[str, ConversationLogRow]:
+        """Claims by conversation-day id (the stored key is a digest scoped to the owner; keys
+        of the conversation-days this test's messages name are translated back)."""
         async with self.rt.db.session() as session:
             rows = (await session.scalars(select(ConversationLogRow))).all()
-        return {row.conversation_log_id: row for row in rows}
+        days = {m.conversation_log_id for m in (await self.message_rows()).values()}
+        known = {claim_key(day, user_id=r.user_id or ""): day for r in rows for day in days}
+        return {known.get(row.conversation_log_id, row.conversation_log_id): row for row in rows}
 
     async def add_rows(self, *rows: Any) -> None:
         async with self.rt.db.transaction() as session:
@@ -253,22 +259,25 @@ async def running(
             yield Harness(app, rt, client, crm, rt.sessions.issue(USER_ID, PLATFORM))
 
 
+def claim_key(conversation_log_id: str, user_id: str = USER_ID, platform: str = PLATFORM) -> str:
+    """The stored key of a user's claim on a conversation-day."""
+    return Conversation(conversation_log_id, None, platform, user_id).claim_key
+
+
 # -- request bodies --------------------------------------------------------------------------------
 
 CONTACT_NUMBER = "+14155550199"
 
 
 def sms(message_id: Any, text: str = "hello", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": message_id,
-        "type": "SMS",
-        "direction": "Inbound",
-        "from": {"phoneNumber": CONTACT_NUMBER, "name": "Message Contact"},
-        "to": [{"phoneNumber": "+14155550101", "name": "Test Agent"}],
-        "subject": text,
-        "creationTime": "2026-07-14T03:00:00.000Z",
+    return sms_message(
+        message_id,
+        text,
+        contact=(CONTACT_NUMBER, "Message Contact"),
+        agent=("+14155550101", "Test Agent"),
+        creation_time="2026-07-14T03:00:00.000Z",
         **extra,
-    }
+    )
 
 
 def submission(
@@ -278,17 +287,13 @@ def submission(
     day: str = "2026-07-14",
     **log_info: Any,
 ) -> dict[str, Any]:
-    return {
-        "logInfo": {
-            "conversationId": conversation,
-            "conversationLogId": f"{conversation}-{day}",
-            "correspondents": [{"phoneNumber": CONTACT_NUMBER, "name": "Message Contact"}],
-            "messages": messages,
-            "accountId": "178009004",
-            **log_info,
-        },
-        "contactId": "12345",
-        "contactType": "Contact",
-        "contactName": "Message Contact",
-        "additionalSubmission": {"deals": "d-1"},
-    }
+    return message_log_body(
+        messages,
+        conversation_id=conversation,
+        day=day,
+        contact_id="12345",
+        contact_name="Message Contact",
+        contact_number=CONTACT_NUMBER,
+        log_info={"accountId": "178009004", **log_info},
+        additionalSubmission={"deals": "d-1"},
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -177,7 +178,9 @@ async def test_tampered_and_missing_tokens_are_refused(settings: Settings) -> No
         no_token = await client.get("/licenseStatus")
         assert no_token.json()["licenseStatus"] == "Invalid (Invalid user session)"
         # A genuine token without an id claim is "no user id", not "invalid" (reference table).
-        no_id = pyjwt.encode({"platform": "keycrm"}, "test-secret-key", algorithm="HS256")
+        no_id = pyjwt.encode(
+            {"platform": "keycrm", "exp": int(time.time()) + 60}, "test-secret-key", "HS256"
+        )
         response = await client.get("/licenseStatus", params={"jwtToken": no_id})
         assert (response.status_code, response.text) == (400, "No user ID")
         response = await client.put(

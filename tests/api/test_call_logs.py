@@ -17,6 +17,7 @@ from appconnect.api.responses import NOAUTH
 from appconnect.connectors.results import LogResult, ReturnMessage
 from appconnect.security.hashing import MISSING, hash_id
 from appconnect.services.call_log_store import STALE_RESERVATION, CallLogStore
+from appconnect.services.note_cache import note_key
 from appconnect.store.models import CallLogRow, NoteCacheRow
 
 from ._call_log_helpers import (
@@ -351,7 +352,8 @@ async def test_cache_note_saves_and_overwrites(h: Harness) -> None:
     await h.client.post("/callLog/cacheNote", json={"sessionId": "s-1", "note": "second"},
                         headers=auth)
     [(session_id, note, ttl)] = await _cached_notes(h)
-    assert (session_id, note) == ("s-1", "second")
+    # The row is keyed by the owner (user, platform) as well as the session: see test_isolation.
+    assert (session_id, note) == (note_key("s-1", "u1", PLATFORM), "second")
     assert before + 3600 <= ttl <= int(time.time()) + 3600
 
 

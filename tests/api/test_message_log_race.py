@@ -18,6 +18,7 @@ from ._message_log_helpers import (
     USER_ID,
     FakeCRM,
     Harness,
+    claim_key,
     database_kinds,
     database_url,
     running,
@@ -94,8 +95,8 @@ async def test_a_stale_claim_of_a_dead_request_is_taken_over(db_url: str) -> Non
     async with running(db_url) as h:
         old = utcnow() - timedelta(hours=1)
         await h.add_rows(
-            ConversationLogRow(conversation_log_id=CONVERSATION_LOG_ID, platform=PLATFORM,
-                               user_id="crashed", created_at=old, updated_at=old)
+            ConversationLogRow(conversation_log_id=claim_key(CONVERSATION_LOG_ID),
+                               platform=PLATFORM, user_id=USER_ID, created_at=old, updated_at=old)
         )
 
         response = await h.post(body())
@@ -112,8 +113,8 @@ async def test_waiting_for_a_live_claim_is_bounded(
     monkeypatch.setattr(message_links, "CLAIM_WAIT_SECONDS", 0.2)
     async with running(db_url) as h:
         await h.add_rows(
-            ConversationLogRow(conversation_log_id=CONVERSATION_LOG_ID, platform=PLATFORM,
-                               user_id="someone-else")
+            ConversationLogRow(conversation_log_id=claim_key(CONVERSATION_LOG_ID),
+                               platform=PLATFORM, user_id=USER_ID)
         )
 
         response = await h.post(body())

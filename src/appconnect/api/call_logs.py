@@ -125,9 +125,8 @@ async def post_cache_note(request: Request, s: Session) -> Response:
     """Keep a note for an hour so server-side logging can write it into the CRM."""
 
     async def flow() -> dict[str, Any]:
-        return await cache_note(
-            runtime(request), s.platform or "", await w.parse(request, w.NoteToCache)
-        )
+        body = await w.parse(request, w.NoteToCache)
+        return await cache_note(runtime(request), s.platform or "", body, user_id=s.user_id or "")
 
     return await _answer(flow(), "successful", "returnMessage")
 

@@ -1,7 +1,10 @@
 """The App Connect session token ("userJwt").
 
-HS256 with the server secret, claims ``id``, ``platform``, ``iat`` and ``exp`` (14 days). Tokens
-without ``exp`` (legacy) verify forever; ``none`` and asymmetric algorithms never verify.
+HS256 with the server secret, claims ``id``, ``platform``, ``iat`` and ``exp`` (14 days), plus
+``sg`` (the user's session generation, see :mod:`appconnect.services.sessions`) once the user
+has logged out at least once. A token is refused when it has no ``exp`` (the reference accepts
+such tokens forever; we do not), when it expired, or when its algorithm is ``none`` or asymmetric.
+A token within seven days of expiry is replaced by a fresh one on its next request.
 """
 
 from __future__ import annotations
@@ -50,14 +53,24 @@ class SessionSigner:
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._cache_size = cache_size
 
-    def issue(self, user_id: Any, platform: str, *, now: float | None = None) -> str:
+    def issue(
+        self,
+        user_id: Any,
+        platform: str,
+        *,
+        now: float | None = None,
+        generation: str | None = None,
+    ) -> str:
+        """A session token; ``generation`` is the user's current session generation, if any."""
         iat = int(now if now is not None else time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "id": str(user_id),
             "platform": platform,
             "iat": iat,
             "exp": iat + SESSION_LIFETIME,
         }
+        if generation is not None:
+            claims["sg"] = generation
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str | None) -> dict[str, Any] | None:
@@ -85,7 +98,7 @@ class SessionSigner:
                 token,
                 self._key,
                 algorithms=_ALGORITHMS,
-                options={"require": [], "verify_aud": False, "verify_iss": False},
+                options={"require": ["exp"], "verify_aud": False, "verify_iss": False},
                 leeway=0,
             )
         except jwt.PyJWTError:

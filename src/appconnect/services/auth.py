@@ -23,6 +23,7 @@ from appconnect.services.credentials import load_proxy_config, refresh_if_needed
 from appconnect.services.errors import DB_FAILURE_MESSAGE, client_message, warning
 from appconnect.services.oauth import OAuthApp
 from appconnect.services.ringcentral import admin_identity, extract_rc_token, user_identity
+from appconnect.services.sessions import issue_session, revoke_sessions
 from appconnect.store.users import User
 
 logger = logging.getLogger("appconnect.auth")
@@ -196,7 +197,7 @@ async def _api_key_login(
             additional_info,
             user_info.get("name"),
         )
-    jwt = rt.sessions.issue(user_info["id"], platform)
+    jwt = await issue_session(rt, user_info["id"], platform)
     return 200, _login_reply(jwt, user_info.get("name"), result)
 
 
@@ -312,7 +313,7 @@ async def _oauth_callback(
     user_info = await _finish_login(rt, view, platform, user, details.get("name"), oauth_app)
     if source == "pending":
         await account_data.promote_pending_oauth(rt, str(query.get("rcAccountId")), platform)
-    jwt = rt.sessions.issue(user_info["id"], platform)
+    jwt = await issue_session(rt, user_info["id"], platform)
     return 200, _login_reply(jwt, user_info.get("name"), result)
 
 
@@ -320,7 +321,11 @@ async def _oauth_callback(
 
 
 async def unauthorize(rt: Runtime, user_id: str | None, platform: str | None) -> Reply:
+    """Log out: every session token of the user is refused from now on (ours), then the
+    connector's ``unAuthorize`` clears the CRM credentials."""
     try:
+        if user_id is not None:
+            await revoke_sessions(rt, user_id)
         user = await rt.users.get(user_id)
         if user is None:
             return 400, "User not found"

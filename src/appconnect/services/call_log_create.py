@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose import UNSET, compose_call_log
+from appconnect.compose import compose_call_log
 from appconnect.compose.call_log import COMPOSED_FORMATS
-from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.connectors.args import first_set, given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import UNSET, js_str, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import MISSING
 from appconnect.services.call_log_store import (
@@ -151,7 +151,9 @@ async def _create_for_user(
 ) -> dict[str, Any] | _Accepted:
     log_info = obj(body.get("logInfo"))
     if rt.settings.call_note_cache_enabled and caller.is_from_sscl:
-        cached = await note_cache(rt).get(js_str(log_info.get("sessionId")))
+        cached = await note_cache(rt).get(
+            js_str(log_info.get("sessionId")), user_id=caller.user_id, platform=caller.platform
+        )
         if cached is not None:
             body = {**body, "note": cached}
     view = rt.registry.get_connector(caller.platform)

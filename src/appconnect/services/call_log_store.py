@@ -27,13 +27,13 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from appconnect.compose.formatting import js_str, js_truthy
+from appconnect.jsvalues import js_iso_string, js_str, js_truthy
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import DIALECTS, Database, changed, conflict_insert
 from appconnect.store.models import CallLogRow, utcnow
@@ -135,11 +135,8 @@ class CallLogLink:
 
 def iso_instant(value: datetime | None) -> str | None:
     """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # SQLite returns naive datetimes; we store UTC, which js_iso_string assumes for naive ones.
+    return None if value is None else js_iso_string(value)
 
 
 def select_link(rows: Iterable[Any], identity: Identity) -> Any | None:
@@ -197,14 +194,18 @@ class Reservation:
         }
 
 
+# Every look-up is scoped to the caller (user id and platform): another user's session behaves
+# as unknown. The conditions ride on the ``sessionId`` index (a session has a handful of rows).
+_OWNED = and_(_C.userId == bindparam("user_id"), _C.platform == bindparam("platform"))
 _SWEEP = delete(_TABLE).where(
     _C.sessionId == bindparam("session_id"),
     _C.thirdPartyLogId.is_(None),
     _C.createdAt < bindparam("cutoff"),
+    _OWNED,
 )
 _SESSION_ROWS = (
     select(_TABLE)
-    .where(_C.sessionId == bindparam("session_id"))
+    .where(_C.sessionId == bindparam("session_id"), _OWNED)
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
 _COMPLETED_ROWS = (
@@ -212,6 +213,7 @@ _COMPLETED_ROWS = (
     .where(
         _C.sessionId.in_(bindparam("session_ids", expanding=True)),
         _C.thirdPartyLogId.is_not(None),
+        _OWNED,
     )
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
@@ -255,13 +257,17 @@ class CallLogStore:
     # -- look-ups (completed rows only) ---------------------------------------------------
 
     async def find_many(
-        self, session_ids: Sequence[str], identity: Identity
+        self, session_ids: Sequence[str], identity: Identity, *, user_id: str, platform: str
     ) -> dict[str, CallLogLink]:
-        """session id -> the matching completed link, for every id that has one."""
+        """session id -> the caller's matching completed link, for every id that has one.
+
+        Only rows of ``user_id`` on ``platform`` are considered: another user's log of the
+        same session is not found (and so never read, updated or disposed of by this caller).
+        """
         wanted = sorted(set(session_ids))
         if not wanted:
             return {}
-        params = {"session_ids": wanted}
+        params = {"session_ids": wanted, "user_id": user_id, "platform": platform}
 
         def work(conn: Connection) -> list[CallLogLink]:
             result = conn.execute(_COMPLETED_ROWS, params).mappings()
@@ -275,8 +281,11 @@ class CallLogStore:
                 found[session_id] = match
         return found
 
-    async def find(self, session_id: str, identity: Identity) -> CallLogLink | None:
-        return (await self.find_many([session_id], identity)).get(session_id)
+    async def find(
+        self, session_id: str, identity: Identity, *, user_id: str, platform: str
+    ) -> CallLogLink | None:
+        found = await self.find_many([session_id], identity, user_id=user_id, platform=platform)
+        return found.get(session_id)
 
     # -- exactly-once creation ------------------------------------------------------------
 
@@ -318,7 +327,7 @@ class CallLogStore:
                     return True
                 if inserted:
                     conn.execute(_DROP_MINE, reservation.key())
-                if attempt == 2 or not self._sweep_stale(conn, session_id):
+                if attempt == 2 or not self._sweep_stale(conn, reservation):
                     # The expected duplicate: answered without raising, so a group commit on
                     # SQLite keeps the other transactions of its batch (see Database.write).
                     return False
@@ -340,17 +349,24 @@ class CallLogStore:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(session_id)}
             )
 
-    def _sweep_stale(self, conn: Connection, session_id: str) -> bool:
-        """Delete this session's abandoned reservations; ``True`` if there were any."""
-        cutoff = utcnow() - STALE_RESERVATION
-        if not changed(conn.execute(_SWEEP, {"session_id": session_id, "cutoff": cutoff})):
+    def _sweep_stale(self, conn: Connection, mine: Reservation) -> bool:
+        """Delete the caller's abandoned reservations of this session; ``True`` if any."""
+        params = {
+            "session_id": mine.session_id,
+            "cutoff": utcnow() - STALE_RESERVATION,
+            "user_id": mine.user_id,
+            "platform": mine.platform,
+        }
+        if not changed(conn.execute(_SWEEP, params)):
             return False
-        logger.warning("dropped an abandoned call-log reservation for session %s", session_id)
+        logger.warning("dropped an abandoned call-log reservation for session %s", mine.session_id)
         return True
 
     def _conflicts(self, conn: Connection, mine: Reservation) -> bool:
-        """Does another row of the session (pending or not) already stand for this identity?"""
-        result = conn.execute(_SESSION_ROWS, {"session_id": mine.session_id})
+        """Does another row of the session (pending or not) of the same user and platform
+        already stand for this identity? Other users' rows never block this one."""
+        params = {"session_id": mine.session_id, "user_id": mine.user_id, "platform": mine.platform}
+        result = conn.execute(_SESSION_ROWS, params)
         rows = [CallLogLink.from_mapping(r) for r in result.mappings()]
         others = [
             r

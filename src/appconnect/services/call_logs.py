@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose.formatting import js_str, js_to_number, js_truthy
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import js_str, js_to_number, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import hash_id
 from appconnect.services.call_log_store import (
@@ -62,6 +62,11 @@ class Caller:
     platform: str
     rc_account_header: str | None = None  # header ``rc-account-id`` (already hashed)
     is_from_sscl: bool = False
+
+    @property
+    def owner(self) -> dict[str, str]:
+        """The scope of every link look-up: the caller's own records only."""
+        return {"user_id": self.user_id, "platform": self.platform}
 
 
 # -- plugin seams ---------------------------------------------------------------------------
@@ -151,7 +156,7 @@ async def log_format(view: ConnectorView, platform: str, proxy_config: Any) -> s
     """``getLogFormatType(platform, proxyConfig)``; connectors without it write plain text."""
     if not view.has("getLogFormatType"):
         return DEFAULT_LOG_FORMAT
-    return js_str(await view.call_positional("getLogFormatType", platform, proxy_config))
+    return js_str(await view.get_log_format_type(platform, proxy_config))
 
 
 async def user_with_token(rt: Runtime, user_id: str) -> User | None:
@@ -194,7 +199,7 @@ async def lookup_call_logs(
             return {"successful": False}
         ids = session_ids.split(",")[:MAX_LOOKUP_SESSIONS]
         if not require_details:
-            links = await link_store(rt).find_many(ids, identity)
+            links = await link_store(rt).find_many(ids, identity, **caller.owner)
             return {"successful": True, "logs": [_entry(sid, links.get(sid)) for sid in ids]}
         return await _lookup_with_details(rt, caller, user, ids, identity)
     except Exception as exc:
@@ -214,7 +219,7 @@ async def _lookup_with_details(
     auth = await authenticate(rt, view, user)
     if auth is None:
         return SESSION_REVOKED
-    links = await link_store(rt).find_many(ids, identity)
+    links = await link_store(rt).find_many(ids, identity, **caller.owner)
     logs: list[dict[str, Any]] = []
     last: dict[str, Any] = {"returnMessage": None}
     for session_id in ids:
@@ -242,7 +247,7 @@ async def upsert_call_disposition(
     if session_id is None:
         raise InvalidLogRequest("sessionId is required")
     try:
-        link = await link_store(rt).find(js_str(session_id), identity)
+        link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         if link is None:
             return failure("Cannot find log", ttl=3000)
         user = await rt.users.get(caller.user_id)
@@ -275,13 +280,18 @@ async def upsert_call_disposition(
 # -- POST /callLog/cacheNote ----------------------------------------------------------------
 
 
-async def cache_note(rt: Runtime, platform: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Keep the user's note for an hour, for server-side logging to pick up (spec §3.5)."""
+async def cache_note(
+    rt: Runtime, platform: str, body: Mapping[str, Any], *, user_id: str
+) -> dict[str, Any]:
+    """Keep the user's note for an hour, for server-side logging to pick up (spec §3.5).
+
+    The note is the caller's: only the same user on the same platform reads it back.
+    """
     session_id, note = body.get("sessionId"), body.get("note")
     try:
         if session_id is None or session_id == "" or not isinstance(note, str):
             raise ValueError("sessionId and a string note are required")
-        await note_cache(rt).save(js_str(session_id), note)
+        await note_cache(rt).save(js_str(session_id), note, user_id=user_id, platform=platform)
     except Exception as exc:
         return api_error_result(exc, platform, "saveNoteCache")
     return {"successful": True, "returnMessage": "Note cache saved"}

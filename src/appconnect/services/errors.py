@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from appconnect.errors import ClientVisible
 from appconnect.http import response_status
 
 logger = logging.getLogger("appconnect.errors")
@@ -86,6 +87,8 @@ def client_message(exc: BaseException) -> str:
     framework code, but never forwards the text of infrastructure errors (database, network,
     operating system): those are logged and the client reads :data:`INTERNAL_ERROR`.
     """
+    if isinstance(exc, ClientVisible):
+        return str(exc)
     status = response_status(exc)
     if isinstance(status, int):  # a CRM answered with an error: its status, not its URL
         return f"Request failed with status code {status}"

@@ -18,6 +18,7 @@ resolves its conversation-days through them.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +60,20 @@ class Conversation:
     conversation_id: str | None
     platform: str
     user_id: str
+
+    @property
+    def claim_key(self) -> str:
+        """The claim's primary key: the conversation-day *of this user on this platform*.
+
+        Two users may log the same RingCentral conversation (both ends of an internal SMS, or
+        a forged id): each gets a claim and a CRM log of their own, never the other's.
+        """
+        raw = f"{self.platform}\0{self.user_id}\0{self.conversation_log_id}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @property
+    def owner(self) -> dict[str, str]:
+        return {"user_id": self.user_id, "platform": self.platform}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +123,8 @@ _LINKED_ROW = (
     .where(
         MessageLogRow.conversation_log_id == bindparam("key"),
         MessageLogRow.third_party_log_id.is_not(None),
+        MessageLogRow.user_id == bindparam("user_id"),
+        MessageLogRow.platform == bindparam("platform"),
     )
     .order_by(MessageLogRow.created_at, MessageLogRow.id)
     .limit(1)
@@ -134,6 +151,8 @@ _CLAIM = {
 _LINKED_IDS = select(_MESSAGES.c.id).where(
     _MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
     _MESSAGES.c.thirdPartyLogId.is_not(None),
+    _MESSAGES.c.userId == bindparam("user_id"),
+    _MESSAGES.c.platform == bindparam("platform"),
 )
 _TAKE_OVER = (
     update(_CLAIMS)
@@ -221,10 +240,11 @@ class MessageLinks:
     def _probe(self, conn: Connection, conv: Conversation) -> Resolution | None:
         """One look at the conversation-day, in one transaction: the CRM log if it exists,
         a fresh (or taken-over) claim, or ``None`` while another request is still creating it."""
-        key = conv.conversation_log_id
-        row = conn.execute(_LINKED_ROW, {"key": key}).mappings().first()
+        linked_params = {"key": conv.conversation_log_id, **conv.owner}
+        row = conn.execute(_LINKED_ROW, linked_params).mappings().first()
         if row is not None:
             return Existing(link_record(row))
+        key = conv.claim_key
         claim = conn.execute(_CLAIM_ROW, {"key": key}).mappings().first()
         now = utcnow()
         if claim is None:
@@ -292,7 +312,8 @@ class MessageLinks:
         """
 
         def attempt(conn: Connection) -> Opening | None:
-            linked = set(conn.execute(_LINKED_IDS, {"ids": list(message_ids)}).scalars())
+            params = {"ids": list(message_ids), **conv.owner}
+            linked = set(conn.execute(_LINKED_IDS, params).scalars())
             todo = [m for m in message_ids if m not in linked]
             if not todo:
                 return Opening(todo, None, [])
@@ -304,7 +325,7 @@ class MessageLinks:
                 return Opening(todo, outcome, reserved)
             reserved = self._reserve(conn, todo[:1], conv, None)
             if not reserved:
-                conn.execute(_DROP_PENDING_CLAIM, {"key": conv.conversation_log_id})
+                conn.execute(_DROP_PENDING_CLAIM, {"key": conv.claim_key})
             return Opening(todo, outcome, reserved)
 
         return await self._settled(attempt, conv)
@@ -327,7 +348,7 @@ class MessageLinks:
         """
 
         def work(conn: Connection) -> list[str]:
-            params = {"key": conv.conversation_log_id, "v_log": third_party_log_id}
+            params = {"key": conv.claim_key, "v_log": third_party_log_id}
             conn.execute(_SET_CLAIM_LOG, params)
             if message_id is not None:
                 conn.execute(_SET_MESSAGE_LOG, {"key": message_id, "v_log": third_party_log_id})
@@ -348,6 +369,6 @@ class MessageLinks:
         def work(conn: Connection) -> None:
             if message_id is not None:
                 conn.execute(_DROP_MESSAGES, {"ids": [message_id]})
-            conn.execute(_DROP_PENDING_CLAIM, {"key": conv.conversation_log_id})
+            conn.execute(_DROP_PENDING_CLAIM, {"key": conv.claim_key})
 
         await self._run(work)

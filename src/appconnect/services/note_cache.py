@@ -8,10 +8,15 @@ expired rows so the table does not grow without bound.
 
 Deviation from the reference (spec §10 #4, recommended): a second save for the same session
 overwrites the note and resets the TTL instead of failing.
+
+Deviation (isolation, docs/departures.md): a note belongs to the user who cached it. The row key
+is a digest of (platform, user id, session id), so another user caching a note for the same
+session id writes a row of his own and can never read or overwrite this one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from sqlalchemy import delete, select
@@ -27,16 +32,22 @@ def _now() -> int:
     return int(time.time())
 
 
+def note_key(session_id: str, user_id: str, platform: str) -> str:
+    """The ``noteCache`` primary key of one user's note for one session."""
+    return hashlib.sha256(f"{platform}\0{user_id}\0{session_id}".encode()).hexdigest()
+
+
 class NoteCache:
     """``sessionId -> note`` with a one-hour lifetime."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def save(self, session_id: str, note: str) -> None:
+    async def save(self, session_id: str, note: str, *, user_id: str, platform: str) -> None:
         now = _now()
+        key = note_key(session_id, user_id, platform)
         async with self._db.transaction() as session:
-            await self._upsert(session, session_id, note, now + NOTE_TTL_SECONDS)
+            await self._upsert(session, key, note, now + NOTE_TTL_SECONDS)
             await session.execute(delete(NoteCacheRow).where(NoteCacheRow.ttl <= now))
 
     async def _upsert(self, session: AsyncSession, session_id: str, note: str, ttl: int) -> None:
@@ -53,11 +64,12 @@ class NoteCache:
             return
         await session.merge(NoteCacheRow(**values))  # other databases: read-then-write
 
-    async def get(self, session_id: str) -> str | None:
-        """The cached note, or ``None`` when absent or expired."""
+    async def get(self, session_id: str, *, user_id: str, platform: str) -> str | None:
+        """The user's cached note, or ``None`` when absent or expired."""
+        key = note_key(session_id, user_id, platform)
         async with self._db.session() as session:
             return await session.scalar(
                 select(NoteCacheRow.note).where(
-                    NoteCacheRow.session_id == session_id, NoteCacheRow.ttl > _now()
+                    NoteCacheRow.session_id == key, NoteCacheRow.ttl > _now()
                 )
             )

@@ -165,3 +165,48 @@ class NoteCacheRow(Base):
     session_id: Mapped[str] = mapped_column("sessionId", String(255), primary_key=True)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     ttl: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+
+
+class LlmSessionRow(Timestamps, Base):
+    """MCP: the CRM session token an AI assistant uses, keyed by RingCentral extension id.
+
+    ``jwtToken`` is a text column (the reference's 255 characters can cut a long token short).
+    """
+
+    __tablename__ = "llmSessions"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    jwt_token: Mapped[str | None] = mapped_column("jwtToken", Text)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionGenerationRow(Base):
+    """Ours: the current session generation of a user who has logged out at least once.
+
+    A session token carries the generation it was issued under (claim ``sg``; none before the
+    first logout). Logging out stores a fresh random generation, which refuses every token issued
+    before. The row outlives the ``users`` row on purpose: a connector may delete the user on
+    logout, and a later login under the same id must not bring the old tokens back.
+    """
+
+    __tablename__ = "appconnectSessionGenerations"
+
+    user_id: Mapped[str] = mapped_column("userId", String(255), primary_key=True)
+    generation: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        "updatedAt", DateTime(timezone=True), default=utcnow, nullable=False
+    )
+
+
+class ProxyConfigRow(Timestamps, Base):
+    """A declarative (proxy) connector config, selected by the users' ``proxyId``.
+
+    ``config`` is the unchanged config JSON; ``secretKey`` is the connector secret templates see
+    as ``{{secretKey}}``, encrypted at rest (``SecretBox``) and never part of ``config``.
+    """
+
+    __tablename__ = "proxyConfigs"
+
+    proxy_id: Mapped[str] = mapped_column("proxyId", String(255), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    secret_key: Mapped[str | None] = mapped_column("secretKey", Text)
