@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     gc_threshold: str = Field("50000,50,100", alias="APPCONNECT_GC_THRESHOLD")
     # Seconds a worker reuses a user row it read (0 disables); see UserStore for why it is safe.
     user_cache_ttl: float = Field(5.0, alias="APPCONNECT_USER_CACHE_TTL")
+    # Declarative (proxy) connectors; see docs/proxy-connectors.md.
+    proxy_enabled: bool = Field(False, alias="APPCONNECT_PROXY")
+    proxy_config_path: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_PATH")
+    proxy_config_url: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_URL")
+    proxy_config_cache_ttl: float = Field(60.0, alias="APPCONNECT_PROXY_CONFIG_CACHE_TTL")
+    proxy_secret_keys: str | None = Field(None, alias="APPCONNECT_PROXY_SECRET_KEYS")
+    proxy_allowed_hosts: str | None = Field(None, alias="APPCONNECT_PROXY_ALLOWED_HOSTS")
+    developer_app_server_secret_key: str | None = Field(
+        None, alias="DEVELOPER_APP_SERVER_SECRET_KEY"
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -115,6 +125,15 @@ class Settings(BaseSettings):
     @property
     def admin_extension_ids(self) -> list[str]:
         return _split_list(self.admin_extension_id_dev_pass_list)
+
+    @property
+    def proxy_active(self) -> bool:
+        """Serve platforms without code through the proxy connector."""
+        return bool(self.proxy_enabled or self.proxy_config_path or self.proxy_config_url)
+
+    @property
+    def proxy_allowed_hosts_list(self) -> list[str]:
+        return _split_list(self.proxy_allowed_hosts)
 
     @property
     def call_note_cache_enabled(self) -> bool:
@@ -159,6 +178,8 @@ class Settings(BaseSettings):
         "plugin_timeout",
         "crm_rate_limit",
         "contact_cache_ttl",
+        "proxy_enabled",
+        "proxy_config_cache_ttl",
         "access_log",
         "playground",
         mode="before",
