@@ -27,8 +27,10 @@ def test_without_admin_settings_the_user_config_is_used() -> None:
     assert merged_config(None, {KEY: entry(None)}, "p") is None
 
 
-def test_admin_settings_without_user_settings_mean_no_config() -> None:
-    assert merged_config({KEY: entry({"a": {"value": "x"}})}, {}, "p") is None
+def test_admin_settings_without_user_settings() -> None:
+    admin = {KEY: entry({"a": {"value": "x"}})}
+    assert merged_config(admin, None, "p") is None  # no settings object: effective settings {}
+    assert merged_config(admin, {}, "p") == {"a": {"value": "x"}}  # {} is an object (JS)
 
 
 def test_the_reference_example() -> None:
