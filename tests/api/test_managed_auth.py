@@ -480,3 +480,6 @@ async def test_cached_managed_oauth_values_drive_the_crm_login_then_belong_to_th
                 "accessTokenUri": "https://crm.example/token",
             },
         }
+        async with rt.db.session() as session:
+            raw = str((await session.execute(text('SELECT * FROM "accountData"'))).all())
+        assert "managed-secret" not in raw and "managed-id" not in raw
