@@ -44,10 +44,6 @@ logger = logging.getLogger("appconnect.call_logs")
 STALE_RESERVATION = timedelta(minutes=10)
 
 
-class DuplicateLog(Exception):
-    """Raised inside the reservation transaction to roll it back."""
-
-
 @dataclass(frozen=True, slots=True)
 class Identity:
     """The extension identity of a log (spec §3.1); ``""`` means absent."""
@@ -321,24 +317,27 @@ class CallLogStore:
 
         insert_row = _INSERT_IF_ABSENT[self._db.dialect]
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             self._serialize(conn, session_id)
             # Common case: two statements. Abandoned reservations of this session are swept
             # only when something is in the way, then the attempt is made once more.
             for attempt in (1, 2):
                 inserted = changed(conn.execute(insert_row, row))
                 if inserted and not self._conflicts(conn, reservation):
-                    return
-                if attempt == 2 or not self._sweep_stale(conn, reservation):
-                    raise DuplicateLog(session_id)
+                    return True
                 if inserted:
                     conn.execute(_DROP_MINE, reservation.key())
+                if attempt == 2 or not self._sweep_stale(conn, reservation):
+                    # The expected duplicate: answered without raising, so a group commit on
+                    # SQLite keeps the other transactions of its batch (see Database.write).
+                    return False
+            return False
 
         try:
-            await self._db.write(work)
-        except (IntegrityError, DuplicateLog):
+            reserved = await self._db.write(work)
+        except IntegrityError:
             return None
-        return reservation
+        return reservation if reserved else None
 
     def _serialize(self, conn: Connection, session_id: str) -> None:
         """Make reservations for one session take turns.

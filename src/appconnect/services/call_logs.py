@@ -46,7 +46,12 @@ DEFAULT_LOG_FORMAT = "text/plain"
 
 
 class InvalidLogRequest(ValueError):
-    """The body cannot identify a call; the route answers ``400 {"error": ...}``."""
+    """The body cannot identify a call.
+
+    The reference fails such a request inside its handler (its database look-up throws), which
+    answers ``200 {"successful": false, "returnMessage": {...}}``; the route keeps that status
+    and those keys with a message naming what is missing (docs/departures.md).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +244,10 @@ async def upsert_call_disposition(
     """Write dispositions onto a logged call (spec §3.6); identity from top-level keys only."""
     identity = identity_from_body(body, rt.hash_key, nested=False, hash_raw=False)
     session_id = body.get("sessionId")
+    if session_id is None:
+        raise InvalidLogRequest("sessionId is required")
     try:
-        link = None
-        if session_id is not None:
-            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
+        link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         if link is None:
             return failure("Cannot find log", ttl=3000)
         user = await rt.users.get(caller.user_id)

@@ -25,7 +25,7 @@ from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
 from appconnect.services import admin_settings
 from appconnect.services.credentials import authenticate
-from appconnect.services.errors import SESSION_REVOKED, api_error_result, failure
+from appconnect.services.errors import SESSION_REVOKED, api_error_result, client_message, failure
 from appconnect.services.ringcentral import RingCentralError, user_identity
 from appconnect.services.settings_merge import merge_user_settings
 from appconnect.store.models import UserRow, utcnow
@@ -148,7 +148,7 @@ async def preload_settings(
             hashed = admin_settings.config_id(rt, identity.account_id)
         config = await admin_settings.get_config(rt, hashed)
     except (RingCentralError, SQLAlchemyError, ValueError) as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     if config is None or config.user_settings is None:
         return 200, {}
     return 200, {"userSettings": config.user_settings}
@@ -197,16 +197,16 @@ async def save_user_settings(
         logger.exception("saving user settings failed")
         return 200, {}
     except ConnectorNotFound as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     except Exception as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
 
 
 async def refresh_user_info(rt: Runtime, user_id: str | None, platform: str | None) -> Reply:
     try:
         view = rt.registry.get_connector(platform or "")
     except ConnectorNotFound as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     if not view.has("refreshUserInfo"):
         return 200, {"successful": True}
     user = await rt.users.get(user_id, platform)
