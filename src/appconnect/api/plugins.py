@@ -22,6 +22,7 @@ from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
+from appconnect.services.errors import client_message
 from appconnect.services.plugins import callback, registration
 from appconnect.services.ringcentral import extract_rc_token
 
@@ -100,7 +101,7 @@ async def register_plugin(request: Request) -> Response:
     try:
         body = await read_body(request)
     except BadBody as exc:
-        return r.json({"successful": False, "returnMessage": str(exc)}, 400)
+        return r.json({"successful": False, "returnMessage": client_message(exc)}, 400)
     token = extract_rc_token(request.headers, body, request.query_params)
     status, reply = await registration.register(runtime(request), body, token)
     return _reply(status, reply)

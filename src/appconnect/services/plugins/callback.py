@@ -34,6 +34,7 @@ from appconnect.services.call_logs import (
     user_with_token,
 )
 from appconnect.services.credentials import AuthContext, authenticate
+from appconnect.services.errors import client_message
 from appconnect.services.plugins import records
 
 logger = logging.getLogger("appconnect.plugins")
@@ -82,14 +83,13 @@ async def handle_callback(rt: Runtime, task_id: str, report: Mapping[str, Any]) 
                                   wait=NOTE_LOCK_SECONDS):  # fmt: skip
                 await append_note(rt, task.data, note if isinstance(note, str) else "")
         except Exception as exc:
-            message = str(exc) or DEFAULT_FAILURE
             logger.warning("async plugin task %s could not update the CRM: %r", task.id, exc)
-            await records.fail_task(rt, task.id, message)
-            return 500, {"successful": False, "message": message}
+            await records.fail_task(rt, task.id, str(exc) or DEFAULT_FAILURE)
+            return 500, {"successful": False, "message": client_message(exc) or DEFAULT_FAILURE}
         await records.delete_task(rt, task.id)
     except Exception as exc:
         logger.exception("async plugin callback for %s failed", task_id)
-        return 500, {"successful": False, "message": str(exc) or DEFAULT_FAILURE}
+        return 500, {"successful": False, "message": client_message(exc) or DEFAULT_FAILURE}
     return 200, {"successful": True}
 
 

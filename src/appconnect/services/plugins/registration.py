@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from appconnect.runtime import Runtime
+from appconnect.services.errors import client_message
 from appconnect.services.plugins import client, records
 from appconnect.services.ringcentral import admin_identity
 
@@ -38,15 +39,6 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def message_of(exc: BaseException) -> str:
-    """An error as the reference's HTTP client words it (no URLs, no bodies)."""
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    if isinstance(status, int):
-        return f"Request failed with status code {status}"
-    return str(exc) or type(exc).__name__
 
 
 def _present(value: Any) -> bool:
@@ -131,7 +123,7 @@ async def register(rt: Runtime, body: Mapping[str, Any], rc_token: str | None) -
         await records.save(rt, account, pid, manifest, token)
     except Exception as exc:
         logger.warning("plugin registration failed: %r", exc)
-        return _fail(400, message_of(exc))
+        return _fail(400, client_message(exc))
     return 200, {"successful": True}
 
 
@@ -145,7 +137,7 @@ async def unregister(
         await records.remove(rt, _text(rc_account_id), _text(plugin_id))
     except Exception as exc:
         logger.warning("plugin unregistration failed: %r", exc)
-        return _fail(400, message_of(exc))
+        return _fail(400, client_message(exc))
     return 200, {"successful": True}
 
 
@@ -159,7 +151,7 @@ async def license_status(rt: Runtime, rc_account_id: str, plugin_id: str) -> Rep
             rt, plugin.license_url, plugin.token, missing="Plugin license status URL is not set"
         )
     except Exception as exc:
-        return 200, {"licenseStatus": False, "licenseStatusDescription": message_of(exc)}
+        return 200, {"licenseStatus": False, "licenseStatusDescription": client_message(exc)}
     if not isinstance(answer, Mapping) or "licenseStatus" not in answer:
         return 200, {"licenseStatus": False, "licenseStatusDescription": LICENSE_UNAVAILABLE}
     return 200, dict(answer)
