@@ -23,6 +23,7 @@ from tests.api._plugin_helpers import ACCOUNT, ADMIN_TOKEN, NotedConnector
 from tests.fakes.plugins import (
     CONSOLE_HOST,
     RC_HOST,
+    RC_SERVER,
     FakeDeveloperConsole,
     FakeRingCentral,
     HostRouter,
@@ -77,7 +78,7 @@ def stack(tmp_path: Any) -> Iterator[Stack]:
 
     def plugin(plugin_id: str) -> PluginServer:
         transport = HostRouter({RC_HOST: rc.transport}, default=httpx2.AsyncHTTPTransport())
-        return PluginServer(plugin_id, secret=SECRET, http_transport=transport)
+        return PluginServer(plugin_id, secret=SECRET, rc_server=RC_SERVER, http_transport=transport)
 
     caps = plugin("sync-all-caps")
     caps.transform(all_caps)
