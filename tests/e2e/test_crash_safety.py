@@ -56,7 +56,7 @@ class FakeCrm:
         crm = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with crm.lock:
                     hold = crm.hold_enabled and (
