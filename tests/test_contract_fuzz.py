@@ -41,6 +41,9 @@ with TestClient(APP) as _client:
 SKIP = "/debug/report/upload/{grant}"  # writes report files; covered by its own tests
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path=SKIP)
 HANG_AFTER = 20.0  # seconds
+# The reference answers these with an empty 200 in some cases (e.g. a plugin not installed):
+# such a reply is checked for its status only.
+EMPTY_OK = {("GET", "/plugin/licenseStatus")}
 
 
 @schema.parametrize()
@@ -66,6 +69,8 @@ def test_no_server_error_no_hang_and_replies_fit_the_schema(case: Any) -> None:
     assert not worker.is_alive(), f"{case.method} {case.path} did not answer in {HANG_AFTER} s"
     if "error" in outcome:
         raise outcome["error"]
-    case.validate_response(
-        outcome["response"], checks=(not_a_server_error, response_schema_conformance)
-    )
+    response = outcome["response"]
+    checks: tuple[Any, ...] = (not_a_server_error, response_schema_conformance)
+    if (case.method.upper(), case.path) in EMPTY_OK and not response.content:
+        checks = (not_a_server_error,)
+    case.validate_response(response, checks=checks)

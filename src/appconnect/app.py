@@ -238,6 +238,7 @@ def build_router(*, playground: bool = False) -> APIRouter:
     names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
     names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
     names += ("managed_auth", "ringcentral")  # issue 8's routes
+    names += ("plugins",)  # issue 10's routes
     for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))

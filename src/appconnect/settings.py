@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, alias="REDIS_URL")
     # Seconds a connector's outbound CRM call may take (connectors can override per class).
     http_timeout: float = Field(30.0, alias="APPCONNECT_HTTP_TIMEOUT")
+    # Seconds one plugin-server call (token sync, invocation, licence) may take.
+    plugin_timeout: float = Field(10.0, alias="APPCONNECT_PLUGIN_TIMEOUT")
     # Outbound requests/second per platform (0 = unlimited); see docs/configuration.md.
     crm_rate_limit: float = Field(0.0, alias="APPCONNECT_CRM_RATE_LIMIT")
     # Where a development server keeps its generated secrets between restarts.
@@ -176,6 +178,7 @@ class Settings(BaseSettings):
         "is_prod",
         "disable_sync_db_table",
         "http_timeout",
+        "plugin_timeout",
         "crm_rate_limit",
         "contact_cache_ttl",
         "stale_reservation",

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose.formatting import js_truthy
@@ -72,16 +72,28 @@ async def update_settings(
     different keys both survive; only the ``userSettings`` column is written, so a token refresh
     running at the same time is not undone.
     """
-    async with rt.db.transaction() as session:
-        row = await session.get(UserRow, user_id, with_for_update=not rt.db.is_sqlite)
+    table = UserRow.__table__
+    assert isinstance(table, Table)
+    current = select(table.c.userSettings).where(table.c.id == user_id)
+    if not rt.db.is_sqlite:
+        current = current.with_for_update()
+
+    def work(conn: Connection) -> dict[str, Any] | None:
+        row = conn.execute(current).first()
         if row is None:
             return None
-        updated = apply_changes(row.user_settings, submitted, keys_to_remove)
-        await session.execute(
-            update(UserRow)
-            .where(UserRow.id == user_id)
-            .values(user_settings=updated, updated_at=utcnow())
+        changed = apply_changes(row[0], submitted, keys_to_remove)
+        conn.execute(
+            update(table)
+            .where(table.c.id == user_id)
+            .values(userSettings=changed, updatedAt=utcnow())
         )
+        return changed
+
+    # One write transaction (on SQLite: one hop to the writer thread, which serializes writers).
+    updated = await rt.db.write(work)
+    if updated is None:
+        return None
     rt.users.forget(user_id)
     return updated
 
