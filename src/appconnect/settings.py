@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     gc_threshold: str = Field("50000,50,100", alias="APPCONNECT_GC_THRESHOLD")
     # Seconds a worker reuses a user row it read (0 disables); see UserStore for why it is safe.
     user_cache_ttl: float = Field(5.0, alias="APPCONNECT_USER_CACHE_TTL")
+    # Seconds after which a call-log reservation whose create never finished (the process died
+    # during the CRM call) is given up, so the call can be logged again.
+    stale_reservation: float = Field(600.0, alias="APPCONNECT_STALE_RESERVATION", gt=0)
     # Declarative (proxy) connectors; see docs/proxy-connectors.md.
     proxy_enabled: bool = Field(False, alias="APPCONNECT_PROXY")
     proxy_config_path: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_PATH")
@@ -178,6 +181,7 @@ class Settings(BaseSettings):
         "plugin_timeout",
         "crm_rate_limit",
         "contact_cache_ttl",
+        "stale_reservation",
         "proxy_enabled",
         "proxy_config_cache_ttl",
         "access_log",

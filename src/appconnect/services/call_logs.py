@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -116,7 +117,8 @@ async def dispatch_async_plugins(
 def link_store(rt: Runtime) -> CallLogStore:
     store = rt.state.get("call_log_store")
     if not isinstance(store, CallLogStore):
-        store = rt.state["call_log_store"] = CallLogStore(rt.db)
+        stale_after = timedelta(seconds=rt.settings.stale_reservation)
+        store = rt.state["call_log_store"] = CallLogStore(rt.db, stale_after)
     return store
 
 
