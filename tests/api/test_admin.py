@@ -448,3 +448,13 @@ async def test_tampered_sessions_on_admin_routes(settings: Settings) -> None:
         ]:
             reply = await e.client.request(method, path, json=body, headers=tampered)
             assert_text(reply, 400, NOAUTH)
+        # A legacy query token that does not decode reaches the route: no user by it.
+        bad = "?jwtToken=" + auth["Authorization"].removeprefix("Bearer ")[:-2] + "xx"
+        for path in ("/admin/settings", "/admin/userMapping", "/admin/managedAuth"):
+            method = "GET" if path != "/admin/userMapping" else "POST"
+            reply = await e.client.request(
+                method, path + bad, json={"rcExtensionList": []}, headers=rc("admin-a")
+            )
+            assert_text(reply, 400, "User not found")
+        reply = await e.client.get("/admin/serverLoggingSettings" + bad)
+        assert_text(reply, 400, NOAUTH)

@@ -285,6 +285,10 @@ async def test_preload_settings(db_url: str) -> None:
         assert by_hash.json() == {"userSettings": settings}
         by_token = await h.client.get("/user/preloadSettings", headers=rc("agent-token"))
         assert by_token.json() == {"userSettings": settings}
+        # A new user (no settings of their own) sees the admin's entries.
+        auth = await login(h)
+        fresh = await h.client.get(f"/user/settings?rcAccountId={HASHED_ACCOUNT}", headers=auth)
+        assert fresh.json() == settings
         refused = await h.client.get("/user/preloadSettings", headers=rc("unknown-token"))
         assert (refused.status_code, refused.json()) == (
             400,
