@@ -213,9 +213,9 @@ def js_greater(left: Any, right: Any) -> bool:
 def js_stringify(value: Any) -> str | None:
     """``JSON.stringify(value)``; ``None`` where JavaScript returns ``undefined``.
 
-    Compact, non-ASCII kept; integral floats print as integers and non-finite numbers as
-    ``null``; ``undefined`` members of objects are left out and ``undefined`` items of arrays
-    become ``null``.
+    Compact, non-ASCII kept; numbers as ``String()`` writes them, non-finite ones as ``null``;
+    ``undefined`` members of objects are left out and ``undefined`` items of arrays become
+    ``null``; a ``datetime`` is its ISO string (``Date.toJSON``), any other object ``{}``.
     """
     if value is UNDEFINED:
         return None
@@ -239,14 +239,16 @@ def _stringify(value: Any) -> str:
         return js_number_str(number) if math.isfinite(number) else "null"
     if isinstance(value, Mapping):
         members = [
-            _dump_string(str(key)) + ":" + _stringify(item)
+            _dump_string(key if isinstance(key, str) else js_str(key)) + ":" + _stringify(item)
             for key, item in value.items()
             if item is not UNDEFINED
         ]
         return "{" + ",".join(members) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(_stringify(item) for item in value) + "]"
-    return _dump_string(str(value))
+    if isinstance(value, datetime):
+        return _dump_string(js_iso_string(value))  # Date.prototype.toJSON
+    return "{}"  # any other object: no enumerable own properties
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
