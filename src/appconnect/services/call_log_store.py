@@ -27,13 +27,13 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from appconnect.compose.formatting import js_str, js_truthy
+from appconnect.jsvalues import js_iso_string, js_str, js_truthy
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import DIALECTS, Database, changed, conflict_insert
 from appconnect.store.models import CallLogRow, utcnow
@@ -42,10 +42,6 @@ logger = logging.getLogger("appconnect.call_logs")
 
 # Longer than any sane createCallLog (HTTP timeout 30 s, a token refresh waits at most 20 s).
 STALE_RESERVATION = timedelta(minutes=10)
-
-
-class DuplicateLog(Exception):
-    """Raised inside the reservation transaction to roll it back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +135,8 @@ class CallLogLink:
 
 def iso_instant(value: datetime | None) -> str | None:
     """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # SQLite returns naive datetimes; we store UTC, which js_iso_string assumes for naive ones.
+    return None if value is None else js_iso_string(value)
 
 
 def select_link(rows: Iterable[Any], identity: Identity) -> Any | None:
@@ -324,24 +317,27 @@ class CallLogStore:
 
         insert_row = _INSERT_IF_ABSENT[self._db.dialect]
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             self._serialize(conn, session_id)
             # Common case: two statements. Abandoned reservations of this session are swept
             # only when something is in the way, then the attempt is made once more.
             for attempt in (1, 2):
                 inserted = changed(conn.execute(insert_row, row))
                 if inserted and not self._conflicts(conn, reservation):
-                    return
-                if attempt == 2 or not self._sweep_stale(conn, reservation):
-                    raise DuplicateLog(session_id)
+                    return True
                 if inserted:
                     conn.execute(_DROP_MINE, reservation.key())
+                if attempt == 2 or not self._sweep_stale(conn, reservation):
+                    # The expected duplicate: answered without raising, so a group commit on
+                    # SQLite keeps the other transactions of its batch (see Database.write).
+                    return False
+            return False
 
         try:
-            await self._db.write(work)
-        except (IntegrityError, DuplicateLog):
+            reserved = await self._db.write(work)
+        except IntegrityError:
             return None
-        return reservation
+        return reservation if reserved else None
 
     def _serialize(self, conn: Connection, session_id: str) -> None:
         """Make reservations for one session take turns.

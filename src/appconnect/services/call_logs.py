@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose.formatting import js_str, js_to_number, js_truthy
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import js_str, js_to_number, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import hash_id
 from appconnect.services.call_log_store import (
@@ -46,7 +46,12 @@ DEFAULT_LOG_FORMAT = "text/plain"
 
 
 class InvalidLogRequest(ValueError):
-    """The body cannot identify a call; the route answers ``400 {"error": ...}``."""
+    """The body cannot identify a call.
+
+    The reference fails such a request inside its handler (its database look-up throws), which
+    answers ``200 {"successful": false, "returnMessage": {...}}``; the route keeps that status
+    and those keys with a message naming what is missing (docs/departures.md).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +156,7 @@ async def log_format(view: ConnectorView, platform: str, proxy_config: Any) -> s
     """``getLogFormatType(platform, proxyConfig)``; connectors without it write plain text."""
     if not view.has("getLogFormatType"):
         return DEFAULT_LOG_FORMAT
-    return js_str(await view.call_positional("getLogFormatType", platform, proxy_config))
+    return js_str(await view.get_log_format_type(platform, proxy_config))
 
 
 async def user_with_token(rt: Runtime, user_id: str) -> User | None:
@@ -239,10 +244,10 @@ async def upsert_call_disposition(
     """Write dispositions onto a logged call (spec §3.6); identity from top-level keys only."""
     identity = identity_from_body(body, rt.hash_key, nested=False, hash_raw=False)
     session_id = body.get("sessionId")
+    if session_id is None:
+        raise InvalidLogRequest("sessionId is required")
     try:
-        link = None
-        if session_id is not None:
-            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
+        link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         if link is None:
             return failure("Cannot find log", ttl=3000)
         user = await rt.users.get(caller.user_id)
