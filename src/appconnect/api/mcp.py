@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel
-from starlette.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
@@ -163,7 +163,29 @@ async def widget_tool_call_options(request: Request) -> Response:
 # -- OAuth for MCP clients (§4) ----------------------------------------------------------------
 
 
-@router.get("/.well-known/oauth-protected-resource")
+class ProtectedResource(BaseModel):
+    resource: str
+    authorization_servers: list[str]
+    scopes_supported: list[str]
+
+
+class AuthorizationServer(BaseModel):
+    issuer: str
+    registration_endpoint: str
+    authorization_endpoint: str
+    token_endpoint: str
+    token_endpoint_auth_methods_supported: list[str]
+    response_types_supported: list[str]
+    grant_types_supported: list[str]
+    code_challenge_methods_supported: list[str]
+
+
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/.well-known/oauth-protected-resource", responses=documented_responses(ProtectedResource)
+)
 async def protected_resource(request: Request) -> Response:
     base = base_url(request, runtime(request))
     return r.json(
@@ -171,7 +193,9 @@ async def protected_resource(request: Request) -> Response:
     )
 
 
-@router.get("/.well-known/oauth-authorization-server")
+@router.get(
+    "/.well-known/oauth-authorization-server", responses=documented_responses(AuthorizationServer)
+)
 async def authorization_server(request: Request) -> Response:
     rt = runtime(request)
     base = base_url(request, rt)
@@ -189,7 +213,11 @@ async def authorization_server(request: Request) -> Response:
     )
 
 
-@router.get("/.well-known/openai-apps-challenge")
+@router.get(
+    "/.well-known/openai-apps-challenge",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "CHATGPT_VERIFICATION_CODE", "content": _TEXT}},
+)
 async def openai_apps_challenge(request: Request) -> Response:
     code = runtime(request).settings.chatgpt_verification_code or ""
     return Response(code, 200, media_type="text/plain; charset=utf-8")
@@ -202,7 +230,20 @@ class ClientRegistration(BaseModel):
     response_types: list[str]
 
 
-@router.post("/oauth/register", responses=documented_responses(ClientRegistration))
+class ClientMetadata(BaseModel):
+    """RFC 7591 client metadata. Accepted and ignored: every caller gets the same client."""
+
+    model_config = ConfigDict(extra="allow")
+
+    client_name: str | None = None
+    redirect_uris: list[str] | None = None
+
+
+@router.post(
+    "/oauth/register",
+    openapi_extra=documented_body(ClientMetadata),
+    responses=documented_responses(ClientRegistration),
+)
 async def register_client(request: Request) -> Response:
     """The one public PKCE client every MCP client shares (no client is created)."""
     client_id = runtime(request).settings.ringcentral_mcp_client_id
@@ -218,7 +259,16 @@ async def register_client(request: Request) -> Response:
     )
 
 
-@router.get("/oauth/authorize_shim", openapi_extra=documented_query(*SHIM_PARAMS))
+@router.get(
+    "/oauth/authorize_shim",
+    response_class=PlainTextResponse,
+    openapi_extra=documented_query(*SHIM_PARAMS),
+    responses={
+        200: {"description": "Not sent: the shim redirects or refuses", "content": _TEXT},
+        302: {"description": "On to RingCentral's authorize page"},
+        400: {"description": "A refused request (text, or JSON for a stale client id)"},
+    },
+)
 async def authorize_shim(request: Request) -> Response:
     """Check a PKCE authorization request and send the browser on to RingCentral."""
     rt = runtime(request)
