@@ -22,6 +22,7 @@ from appconnect.api.params import documented_query
 from appconnect.api.session import runtime
 from appconnect.runtime import Runtime
 from appconnect.services import mcp_server
+from appconnect.services.errors import client_message
 from appconnect.services.mcp_catalog import WIDGET_TOOLS
 from appconnect.services.mcp_common import fail
 from appconnect.services.mcp_ringcentral import rc_server
@@ -143,7 +144,7 @@ async def widget_tool_call(request: Request) -> Response:
     try:
         result = await run_tool(rt, WIDGET_TOOL_FUNCTIONS, str(tool), args)
     except Exception as exc:
-        return r.json(fail(str(exc)), 500, headers=OPEN)
+        return r.json(fail(client_message(exc)), 500, headers=OPEN)
     return r.json(result, headers=OPEN)
 
 

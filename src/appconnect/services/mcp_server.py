@@ -14,6 +14,7 @@ from typing import Any
 
 from appconnect.runtime import Runtime
 from appconnect.services import mcp_sessions as sessions
+from appconnect.services.errors import client_message
 from appconnect.services.mcp_catalog import AI_TOOLS, tool_definitions
 from appconnect.services.mcp_ringcentral import current_extension
 from appconnect.services.mcp_tools import AI_TOOL_FUNCTIONS, run_tool
@@ -134,7 +135,7 @@ async def _call_tool(rt: Runtime, params: Any, authorization: str | None) -> dic
         value = await run_tool(rt, AI_TOOL_FUNCTIONS, name, args)
     except Exception as exc:
         logger.exception("MCP tool %s failed", name)
-        raise McpError(-32603, f"Tool execution failed: {exc}") from exc
+        raise McpError(-32603, f"Tool execution failed: {client_message(exc)}") from exc
     return shape_result(value)
 
 
@@ -173,5 +174,6 @@ async def handle(rt: Runtime, message: Any, authorization: str | None) -> dict[s
         return _error(request_id, exc.code, exc.message, exc.data)
     except Exception as exc:
         logger.exception("MCP request failed")
-        return _error(request_id, -32603, "Internal server error", {"error": str(exc)})
+        detail = {"error": client_message(exc)}
+        return _error(request_id, -32603, "Internal server error", detail)
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
