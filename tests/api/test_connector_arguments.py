@@ -410,7 +410,8 @@ async def test_oauth_callback_interfaces(settings: Any) -> None:
     app = create_app(registry, settings=settings, http_transport=crm.transport)
     user_info = spec_inputs("6.4 getUserInfo", "**Inputs (OAuth callback)**")
     oauth_info = {  # the combined proxy row of 6.2 leaves its type to 6.4's table
-        name: kind or user_info.get(name, "") for name, kind in spec_inputs("6.2 getOauthInfo").items()
+        name: kind or user_info.get(name, "")
+        for name, kind in spec_inputs("6.2 getOauthInfo").items()
     }
     async with serve(app) as (client, _rt):
         callback = f"{REDIRECT}?code=abc&state=platform%3Dtestcrm%26hostname%3Dcrm.example"
@@ -420,7 +421,8 @@ async def test_oauth_callback_interfaces(settings: Any) -> None:
         assert reply.status_code == 200, reply.text
         check(connector.last("getOauthInfo"), oauth_info)
         check(connector.last("getUserInfo"), user_info)
-        check(connector.last("getOverridingOAuthOption"), spec_inputs("6.9 getOverridingOAuthOption"))
+        overriding = spec_inputs("6.9 getOverridingOAuthOption")
+        check(connector.last("getOverridingOAuthOption"), overriding)
         check(connector.last("postSaveUserInfo"), spec_inputs("6.10 postSaveUserInfo"))
 
         await client.get("/oauth-callback", params={"callbackUri": callback})
