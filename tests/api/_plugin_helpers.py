@@ -19,6 +19,7 @@ from tests.api._call_log_helpers import CRM_HOST, PLATFORM, ActivityConnector, A
 from tests.fakes.plugins import (
     CONSOLE_HOST,
     RC_HOST,
+    RC_SERVER,
     FakeDeveloperConsole,
     FakeRingCentral,
     HostRouter,
@@ -66,7 +67,9 @@ class NotedConnector(ActivityConnector):
 
 
 def sdk_server(plugin_id: str, router: HostRouter, **kwargs: Any) -> PluginServer:
-    return PluginServer(plugin_id, secret=PLUGIN_SECRET, http_transport=router, **kwargs)
+    return PluginServer(
+        plugin_id, secret=PLUGIN_SECRET, rc_server=RC_SERVER, http_transport=router, **kwargs
+    )
 
 
 @dataclass

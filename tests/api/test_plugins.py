@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 from examples.plugins.allcaps import all_caps
+from sqlalchemy.exc import OperationalError
 from tests.api._call_log_helpers import log_body
 from tests.api._plugin_helpers import (
     ACCOUNT,
@@ -20,6 +21,7 @@ from tests.api._plugin_helpers import (
 from tests.fakes.plugins import HostRouter
 
 from appconnect.plugin import Completion, Invocation, PluginServer
+from appconnect.services.errors import INTERNAL_ERROR
 from appconnect.services.plugins import records
 from appconnect.store.models import CacheRow, utcnow
 
@@ -123,6 +125,19 @@ async def test_private_plugin_manifest_comes_from_the_owner_account(world: Plugi
     assert response.json() == {"successful": True}
     [request] = world.console.seen
     assert dict(request.url.params) == {"access": "internal", "type": "plugin", "accountId": "42"}
+
+
+async def test_a_registration_that_cannot_be_stored_is_reported(
+    world: PluginWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(*_: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error at /var/db"))
+
+    monkeypatch.setattr(records, "save", fail)
+    plugin_id = world.publish("caps")
+    response = await world.register(plugin_id)
+    assert response.status_code == 400
+    assert response.json() == {"successful": False, "returnMessage": INTERNAL_ERROR}
 
 
 async def test_unregister_forgets_the_plugin(world: PluginWorld) -> None:

@@ -23,6 +23,7 @@ from tests.api._plugin_helpers import ACCOUNT, ADMIN_TOKEN, NotedConnector
 from tests.fakes.plugins import (
     CONSOLE_HOST,
     RC_HOST,
+    RC_SERVER,
     FakeDeveloperConsole,
     FakeRingCentral,
     HostRouter,
@@ -35,7 +36,6 @@ from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.results import PlatformUserInfo, UserInfoResult
 from appconnect.plugin import Invocation, PluginServer
 from appconnect.settings import Settings
-from appconnect.transport import AiohttpTransport
 
 SECRET = "e2e-plugin-secret-0123456789abcdef"
 USER_TOKEN = "agent-rc-token"
@@ -77,7 +77,7 @@ def stack(tmp_path: Any) -> Iterator[Stack]:
 
     def plugin(plugin_id: str) -> PluginServer:
         transport = HostRouter({RC_HOST: rc.transport}, default=httpx2.AsyncHTTPTransport())
-        return PluginServer(plugin_id, secret=SECRET, http_transport=transport)
+        return PluginServer(plugin_id, secret=SECRET, rc_server=RC_SERVER, http_transport=transport)
 
     caps = plugin("sync-all-caps")
     caps.transform(all_caps)
@@ -93,7 +93,7 @@ def stack(tmp_path: Any) -> Iterator[Stack]:
     registry.register_connector(PLATFORM, E2EConnector(log_format="text/plain"))
     transport = HostRouter(
         {CRM_HOST: crm.transport, RC_HOST: rc.transport, CONSOLE_HOST: console.transport},
-        default=AiohttpTransport(),
+        default=httpx2.AsyncHTTPTransport(),  # the plugin servers, over real sockets
     )
     app = create_app(
         registry,

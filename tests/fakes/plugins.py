@@ -15,6 +15,7 @@ from typing import Any
 import httpx2
 
 RC_HOST = "platform.ringcentral.com"
+RC_SERVER = f"https://{RC_HOST}"
 CONSOLE_HOST = "appconnect.labs.ringcentral.com"
 EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
 

@@ -22,7 +22,7 @@ if not CONTRACT.exists():
 import schemathesis  # noqa: E402
 from examples.plugins.allcaps import all_caps  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
-from tests.fakes.plugins import FakeRingCentral  # noqa: E402
+from tests.fakes.plugins import RC_SERVER, FakeRingCentral  # noqa: E402
 from tests.plugin._servers import serving  # noqa: E402
 
 from appconnect.plugin import Invocation, OAuthCallback, PluginServer  # noqa: E402
@@ -58,7 +58,9 @@ def contract_server() -> PluginServer:
     rc = FakeRingCentral()
     rc.admin("valid-rc-token", "123456789")
     # RingCentral is faked; callbacks to the generated callbackUrl values go nowhere (404).
-    server = PluginServer("contract-plugin", secret=SECRET, http_transport=rc.transport)
+    server = PluginServer(
+        "contract-plugin", secret=SECRET, rc_server=RC_SERVER, http_transport=rc.transport
+    )
     server.transform(all_caps)
 
     @server.background

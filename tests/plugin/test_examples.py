@@ -63,3 +63,25 @@ def test_example_plugin_serves(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _python_blocks(path: Path) -> list[str]:
+    blocks, current, inside = [], [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            if inside:
+                blocks.append("\n".join(current))
+            inside, current = (not inside and line.strip() == "```python"), []
+        elif inside:
+            current.append(line)
+    return blocks
+
+
+async def test_the_guide_examples_run() -> None:
+    """docs/writing-a-plugin.md: both plugins compile and its example test passes."""
+    sync_plugin, async_plugin, example_test = _python_blocks(ROOT / "docs/writing-a-plugin.md")
+    namespace: dict[str, object] = {}
+    exec(compile(sync_plugin, "writing-a-plugin.md:sync", "exec"), namespace)
+    exec(compile(async_plugin, "writing-a-plugin.md:async", "exec"), {})
+    exec(compile(example_test, "writing-a-plugin.md:test", "exec"), namespace)
+    await namespace["test_note_in_capitals"]()  # type: ignore[operator]

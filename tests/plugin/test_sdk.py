@@ -11,7 +11,7 @@ import jwt
 import orjson
 import pytest
 from examples.plugins.allcaps import shout
-from tests.fakes.plugins import FakeRingCentral, HostRouter
+from tests.fakes.plugins import RC_SERVER, FakeRingCentral, HostRouter
 
 from appconnect.plugin import Completion, CredentialError, Invocation, OAuthCallback, PluginServer
 
@@ -42,7 +42,9 @@ def make(callbacks: Callbacks | None = None, **kwargs: Any) -> tuple[PluginServe
     routes = {"platform.ringcentral.com": rc.transport}
     if callbacks is not None:
         routes["app.test"] = callbacks.transport
-    server = PluginServer("p1", secret=SECRET, http_transport=HostRouter(routes), **kwargs)
+    server = PluginServer(
+        "p1", secret=SECRET, rc_server=RC_SERVER, http_transport=HostRouter(routes), **kwargs
+    )
     return server, rc
 
 

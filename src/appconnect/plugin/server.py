@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -124,7 +125,9 @@ class PluginServer:
 
     ``plugin_id`` binds credentials to this plugin (a credential for another plugin gets 403);
     ``secret`` signs them (default ``PLUGIN_SERVER_SECRET_KEY``, then ``APP_SERVER_SECRET_KEY``).
-    ``http_transport`` replaces the network for outbound calls (RingCentral, callbacks) in tests.
+    ``rc_server`` is where registration checks RingCentral tokens (default ``RINGCENTRAL_SERVER``,
+    else ``https://platform.ringcentral.com``). ``http_transport`` replaces the network for
+    outbound calls (RingCentral, callbacks) in tests.
     """
 
     def __init__(
@@ -132,7 +135,7 @@ class PluginServer:
         plugin_id: str | None = None,
         *,
         secret: str | None = None,
-        rc_server: str = RC_SERVER,
+        rc_server: str | None = None,
         paths: Mapping[str, str] | None = None,
         cors_origins: list[str] | None = None,
         http_transport: httpx2.AsyncBaseTransport | None = None,
@@ -144,7 +147,9 @@ class PluginServer:
             raise ValueError(f"unknown endpoint names: {sorted(unknown)}")
         self.plugin_id = plugin_id
         self.credentials = CredentialIssuer(secret or secret_from_env(), plugin_id)
-        self.rc_server = rc_server.rstrip("/")
+        self.rc_server = (rc_server or os.environ.get("RINGCENTRAL_SERVER") or RC_SERVER).rstrip(
+            "/"
+        )
         self.paths = {**DEFAULT_PATHS, **(paths or {})}
         self.cors_origins = cors_origins if cors_origins is not None else ["*"]
         self.callback_attempts = max(1, callback_attempts)
