@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -237,6 +238,7 @@ def build_router(*, playground: bool = False) -> APIRouter:
     names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
     names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
     names += ("managed_auth", "ringcentral")  # issue 8's routes
+    names += ("plugins",)  # issue 10's routes
     for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
@@ -297,10 +299,28 @@ def _document_security(app: FastAPI) -> None:
             document = produce()
             schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
             schemes.update(SECURITY_SCHEMES)
+            _declare_path_parameters(document)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_path_parameters(document: dict[str, Any]) -> None:
+    """Declare ``{name}`` path parameters FastAPI did not see (routes that read the request
+    themselves): OpenAPI requires every template variable to be a parameter."""
+    for path, item in document.get("paths", {}).items():
+        names = re.findall(r"{([^}/]+)}", path)
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            params = operation.setdefault("parameters", [])
+            known = {(p.get("in"), p.get("name")) for p in params if isinstance(p, dict)}
+            for name in names:
+                if ("path", name) not in known:
+                    params.append(
+                        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                    )
 
 
 def create_app(

@@ -17,7 +17,7 @@ from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.session import runtime, session
 from appconnect.api.user import openapi_body, reply
-from appconnect.api.wire import AnyObject, Outcome, documented, replies
+from appconnect.api.wire import AnyObject, documented, replies
 from appconnect.services import admin
 from appconnect.services.ringcentral import extract_rc_token
 
@@ -159,7 +159,7 @@ async def get_server_logging_settings(request: Request) -> Response:
 @router.post(
     "/admin/serverLoggingSettings",
     openapi_extra=openapi_body(ServerLoggingUpdate),
-    responses=replies(Outcome),
+    responses=replies(AnyObject),
 )
 async def update_server_logging_settings(request: Request) -> Response:
     s = session(request)

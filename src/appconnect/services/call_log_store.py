@@ -17,7 +17,8 @@ cannot guarantee that, so creation is split in three database steps:
 
 Pending rows (``thirdPartyLogId`` NULL) are invisible to every look-up: a call whose log is still
 being created is "not logged yet". A reservation whose owner died (process killed mid-request)
-would block the session forever, so reservations older than :data:`STALE_RESERVATION` are swept
+would block the session forever, so reservations older than ``APPCONNECT_STALE_RESERVATION``
+seconds (default :data:`STALE_RESERVATION`) are swept
 by the next reservation attempt for the same session.
 """
 
@@ -251,8 +252,9 @@ _INSERT_IF_ABSENT = {
 class CallLogStore:
     """Repository of ``callLogs`` rows."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, stale_after: timedelta = STALE_RESERVATION) -> None:
         self._db = db
+        self._stale_after = stale_after
 
     # -- look-ups (completed rows only) ---------------------------------------------------
 
@@ -353,7 +355,7 @@ class CallLogStore:
         """Delete the caller's abandoned reservations of this session; ``True`` if any."""
         params = {
             "session_id": mine.session_id,
-            "cutoff": utcnow() - STALE_RESERVATION,
+            "cutoff": utcnow() - self._stale_after,
             "user_id": mine.user_id,
             "platform": mine.platform,
         }

@@ -116,7 +116,7 @@ async def _update(
     )
     try:
         await dispatch_async_plugins(
-            rt, user=auth.user, operation="updateCallLog", body=body, link=link
+            rt, user=auth.user, operation="updateCallLog", body=body, link=link, caller=caller
         )
     except Exception:  # plugins never fail the logging request
         logger.exception("dispatching asynchronous call plugins failed")
