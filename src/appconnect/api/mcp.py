@@ -45,6 +45,21 @@ class JsonRpcRequest(BaseModel):
     params: dict[str, Any] | None = None
 
 
+class JsonRpcError(BaseModel):
+    code: int
+    message: str
+    data: Any = None
+
+
+class JsonRpcResponse(BaseModel):
+    """One JSON-RPC response (the two notifications get an empty 200 instead)."""
+
+    jsonrpc: str
+    id: Any = None
+    result: dict[str, Any] | None = None
+    error: JsonRpcError | None = None
+
+
 class WidgetToolCall(BaseModel):
     tool: str
     toolArgs: dict[str, Any] | None = None
@@ -75,7 +90,14 @@ def _has_credentials(authorization: str | None) -> bool:
     return len(parts) >= 2 and bool(parts[1])
 
 
-@router.post("/mcp", openapi_extra=documented_body(JsonRpcRequest), response_class=r.JSONResponse)
+@router.post(
+    "/mcp",
+    openapi_extra=documented_body(JsonRpcRequest),
+    responses={
+        **documented_responses(JsonRpcResponse),
+        401: {"description": "No Authorization header for a method that needs one"},
+    },
+)
 async def mcp_endpoint(request: Request) -> Response:
     """MCP JSON-RPC: ``initialize``, ``tools/list``, ``ping``, ``tools/call``, ``resources/*``."""
     rt = runtime(request)
@@ -85,6 +107,7 @@ async def mcp_endpoint(request: Request) -> Response:
     except orjson.JSONDecodeError:
         message = None
     method = message.get("method") if isinstance(message, dict) else None
+    method = method if isinstance(method, str) else None
     authorization = request.headers.get("authorization")
     if method not in mcp_server.OPEN_METHODS and not _has_credentials(authorization):
         return _unauthorized(request, rt)
@@ -101,7 +124,7 @@ async def mcp_endpoint(request: Request) -> Response:
     return r.json(reply, headers=OPEN)
 
 
-@router.options("/mcp")
+@router.options("/mcp", include_in_schema=False)
 async def mcp_options(request: Request) -> Response:
     return Response(
         b"",
@@ -117,7 +140,12 @@ async def mcp_options(request: Request) -> Response:
 @router.post(
     "/mcp/widget-tool-call",
     openapi_extra=documented_body(WidgetToolCall),
-    response_class=r.JSONResponse,
+    responses={
+        200: {
+            "description": "The tool's own result",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
 )
 async def widget_tool_call(request: Request) -> Response:
     """Direct tool calls from the connector widget, authorized by its widget session token."""
@@ -148,7 +176,7 @@ async def widget_tool_call(request: Request) -> Response:
     return r.json(result, headers=OPEN)
 
 
-@router.options("/mcp/widget-tool-call")
+@router.options("/mcp/widget-tool-call", include_in_schema=False)
 async def widget_tool_call_options(request: Request) -> Response:
     return Response(
         b"",
