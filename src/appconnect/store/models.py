@@ -183,3 +183,20 @@ class SessionGenerationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         "updatedAt", DateTime(timezone=True), default=utcnow, nullable=False
     )
+
+
+class LogLockRow(Base):
+    """Ours: a lease on one CRM log, held while a request updates it (see services.log_locks).
+
+    Updating a CRM log is a read-modify-write in most connectors (fetch the body, append, write
+    it back); two concurrent updates of one log would lose one of the two. The row serializes
+    them across worker processes; ``expiresAt`` frees the lease of a process that died.
+    """
+
+    __tablename__ = "appconnectLogLocks"
+
+    lock_key: Mapped[str] = mapped_column("lockKey", String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(
+        "expiresAt", DateTime(timezone=True), nullable=False
+    )
