@@ -14,6 +14,12 @@ from typing import Annotated, Any
 import typer
 
 from appconnect import __version__
+from appconnect.serving import (
+    DEFAULT_LIMIT_CONNECTIONS,
+    DEFAULT_TIMEOUT_GRACEFUL_SHUTDOWN,
+    DEFAULT_TIMEOUT_HEADER,
+    DEFAULT_TIMEOUT_KEEP_ALIVE,
+)
 
 app = typer.Typer(
     help="Serve and manage RingCentral App Connect connector servers.",
@@ -114,9 +120,30 @@ def serve(
     ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    timeout_header: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a connection may take to send request headers.")
+    ] = DEFAULT_TIMEOUT_HEADER,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
+    ] = DEFAULT_TIMEOUT_KEEP_ALIVE,
+    limit_connections: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Open connections (and requests in progress) per worker; beyond: 503."
+        ),
+    ] = DEFAULT_LIMIT_CONNECTIONS,
+    timeout_graceful_shutdown: Annotated[
+        int, typer.Option(min=0, help="Seconds SIGTERM waits for requests in progress.")
+    ] = DEFAULT_TIMEOUT_GRACEFUL_SHUTDOWN,
 ) -> None:
     """Serve a connector app over HTTP with uvicorn."""
     import uvicorn
+
+    from appconnect.serving import ENV_LIMIT_CONNECTIONS, ENV_TIMEOUT_HEADER, GuardedHTTPProtocol
+
+    # Read by every worker's GuardedHTTPProtocol (workers are separate processes).
+    os.environ[ENV_TIMEOUT_HEADER] = str(timeout_header)
+    os.environ[ENV_LIMIT_CONNECTIONS] = str(limit_connections)
 
     import_string = target or DEMO_TARGET
     obj = _load(import_string)
@@ -140,6 +167,10 @@ def serve(
         log_level=log_level,
         access_log=False,
         proxy_headers=True,
+        http=GuardedHTTPProtocol,
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=limit_connections,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
 
 

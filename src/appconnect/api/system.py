@@ -85,7 +85,7 @@ async def hostname(request: Request) -> Response:
         return r.error(str(exc), 500)
     if user is None:
         return r.text(r.USER_NOT_FOUND, 400)
-    return r.text(user.hostname or "")
+    return r.plain(user.hostname or "")  # stored data: text/plain + nosniff (SECURITY.md)
 
 
 @router.get("/userInfoHash")
