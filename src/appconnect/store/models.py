@@ -94,7 +94,9 @@ class ConversationLogRow(Timestamps, Base):
 
     ``messageLogs`` has one row per message, so it cannot say "this conversation-day already has
     a CRM log" atomically. This table's primary key can: the first request to insert it creates the
-    CRM log, concurrent ones wait for its ``thirdPartyLogId`` and update instead.
+    CRM log, concurrent ones wait for its ``thirdPartyLogId`` and update instead. The key is a
+    digest of (platform, user id, conversationLogId): each user claims their own conversation-days
+    (see ``Conversation.claim_key`` in appconnect.services.message_links).
     """
 
     __tablename__ = "appconnectConversationLogs"
