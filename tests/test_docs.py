@@ -329,7 +329,9 @@ def test_cli_commands_and_options_in_the_docs_exist() -> None:
     quoted = 0
     for path in texts:
         for line in path.read_text(encoding="utf-8").splitlines():
-            for command in re.findall(r"appconnect (serve|migrate|manifest check)\b", line):
+            for command in re.findall(
+                r"appconnect (serve|migrate|manifest check|new|check)\b", line
+            ):
                 assert command.split()[0] in commands, (path.name, line)
                 quoted += 1
                 if command == "serve":

@@ -36,8 +36,26 @@ async def test_migration_creates_every_table_and_is_repeatable(settings: Setting
         expected = {"accessToken", "refreshToken", "tokenExpiry", "platformAdditionalInfo",
                     "hashedRcExtensionId", "userSettings", "createdAt", "updatedAt"}  # fmt: skip
         assert expected <= columns
+        assert not {"demoContacts", "demoActivities"} & tables  # the demo creates its own
     finally:
         await db.dispose()
+
+
+async def test_demo_tables_exist_only_where_the_demo_connector_is_served(
+    settings: Settings,
+) -> None:
+    from appconnect.connectors.demo import demo_registry
+
+    plain = create_app(ConnectorRegistry(), settings=settings)
+    async with plain.router.lifespan_context(plain):
+        db = plain.state.appconnect.runtime.db
+        async with db.engine.connect() as conn:
+            assert "demoContacts" not in await conn.run_sync(_tables)
+    served = create_app(demo_registry(), settings=settings)
+    async with served.router.lifespan_context(served):
+        db = served.state.appconnect.runtime.db
+        async with db.engine.connect() as conn:
+            assert {"demoContacts", "demoActivities"} <= await conn.run_sync(_tables)
 
 
 async def test_a_reference_database_is_adopted_and_its_plaintext_tokens_read(

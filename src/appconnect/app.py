@@ -21,7 +21,6 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from appconnect import __version__
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
 from appconnect.kv import KeyValueStore, create_store
@@ -32,6 +31,7 @@ from appconnect.security import SecretBox, SessionSigner
 from appconnect.settings import Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
+from appconnect.version import __version__
 
 logger = logging.getLogger("appconnect")
 
@@ -50,11 +50,13 @@ class AppConnect:
         self.registry = registry
         # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
         self.settings = (settings or Settings()).resolved()
+        if self.settings.proxy_active and not registry.is_registered("proxy"):
+            registry.use_proxy()  # declarative connectors (docs/proxy-connectors.md)
         self._transport = http_transport
         self._kv = kv
         self._runtime: Runtime | None = None
         self._starting: asyncio.Task[Runtime] | None = None
-        self.router = build_router()
+        self.router = build_router(playground=self.settings.playground)
 
     @property
     def runtime(self) -> Runtime:
@@ -103,8 +105,6 @@ class AppConnect:
             startup = getattr(connector, "startup", None)
             if callable(startup):
                 await startup(runtime)
-        for hook in _STARTUP_HOOKS:
-            await hook(runtime)
         _tune_gc(settings.gc_threshold)
         self._runtime = runtime
         logger.info("appconnect %s ready (%s)", __version__, _safe_url(settings.database_url))
@@ -127,9 +127,6 @@ class AppConnect:
             yield
         finally:
             await self.aclose()
-
-
-_STARTUP_HOOKS: list[Any] = []
 
 
 def _tune_gc(threshold: str) -> None:
@@ -156,20 +153,30 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def build_router() -> APIRouter:
-    """Every route of the server (imported here to keep start-up import cost in one place)."""
+def build_router(*, playground: bool = False) -> APIRouter:
+    """Every route of the server (imported here to keep start-up import cost in one place).
+
+    ``playground`` adds the developer page ``/playground`` (``APPCONNECT_PLAYGROUND``).
+    """
     from appconnect.api import auth, system
 
     router = APIRouter()
     modules: list[Any] = []
     # The busiest routes first: Starlette tries routes in order, one regex match each.
-    for name in ("contacts", "call_logs", "message_logs", "user", "admin"):
+    names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
+    names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
+    names += ("managed_auth", "ringcentral")  # issue 8's routes
+    for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
         except ModuleNotFoundError as exc:
             if exc.name != f"appconnect.api.{name}":
                 raise
     modules += [system, auth]
+    if playground:
+        from appconnect.api import playground as playground_routes
+
+        modules.append(playground_routes)
     for module in modules:
         # Copy the routes rather than include_router(): FastAPI resolves included routers
         # lazily on every request, which showed up as ~10% of a contact look-up's CPU.

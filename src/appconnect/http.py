@@ -18,9 +18,9 @@ import httpx2
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from appconnect import __version__
 from appconnect.crm_client import CrmClient
 from appconnect.transport import AiohttpTransport
+from appconnect.version import __version__
 
 VERSION_HEADER = "Unified-CRM-Extension-Version"
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     ringcentral_server: str | None = Field(None, alias="RINGCENTRAL_SERVER")
     ringcentral_client_id: str | None = Field(None, alias="RINGCENTRAL_CLIENT_ID")
     ringcentral_client_secret: str | None = Field(None, alias="RINGCENTRAL_CLIENT_SECRET")
+    # MCP (AI assistants): the public RingCentral PKCE client and ChatGPT's domain check.
+    ringcentral_mcp_client_id: str | None = Field(None, alias="RINGCENTRAL_MCP_CLIENT_ID")
+    chatgpt_verification_code: str | None = Field(None, alias="CHATGPT_VERIFICATION_CODE")
+    # Debug reports: the bucket named in object keys' metadata, and the local store's folder.
+    error_report_s3_bucket: str = Field("error-reports-bucket", alias="ERROR_REPORT_S3_BUCKET")
+    report_dir: str = Field("./error-reports", alias="APPCONNECT_REPORT_DIR")
     # Where callers' RingCentral tokens are checked (identity and admin role).
     rc_identity_server: str = Field(
         "https://platform.ringcentral.com", alias="APPCONNECT_RC_IDENTITY_SERVER"
@@ -70,12 +76,44 @@ class Settings(BaseSettings):
     # Where a development server keeps its generated secrets between restarts.
     secret_file: str = Field(".appconnect-secret", alias="APPCONNECT_SECRET_FILE")
     log_level: str = Field("INFO", alias="APPCONNECT_LOG_LEVEL")
+    # "text" or "json" (one JSON object per line) for `appconnect serve`'s logs.
+    log_format: str = Field("text", alias="APPCONNECT_LOG_FORMAT")
+    # Log every request (uvicorn's access log) under `appconnect serve`.
+    access_log: bool = Field(False, alias="APPCONNECT_ACCESS_LOG")
+    # Serve the developer playground page at /playground (`appconnect serve --playground`).
+    playground: bool = Field(False, alias="APPCONNECT_PLAYGROUND")
     # Seconds a contact match stays in the per-account cache (the reference keeps ~3 months).
     contact_cache_ttl: int = Field(90 * 24 * 3600, alias="APPCONNECT_CONTACT_CACHE_TTL")
     # Garbage-collector thresholds applied at start-up ("" leaves Python's defaults).
     gc_threshold: str = Field("50000,50,100", alias="APPCONNECT_GC_THRESHOLD")
     # Seconds a worker reuses a user row it read (0 disables); see UserStore for why it is safe.
     user_cache_ttl: float = Field(5.0, alias="APPCONNECT_USER_CACHE_TTL")
+    # Declarative (proxy) connectors; see docs/proxy-connectors.md.
+    proxy_enabled: bool = Field(False, alias="APPCONNECT_PROXY")
+    proxy_config_path: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_PATH")
+    proxy_config_url: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_URL")
+    proxy_config_cache_ttl: float = Field(60.0, alias="APPCONNECT_PROXY_CONFIG_CACHE_TTL")
+    proxy_secret_keys: str | None = Field(None, alias="APPCONNECT_PROXY_SECRET_KEYS")
+    proxy_allowed_hosts: str | None = Field(None, alias="APPCONNECT_PROXY_ALLOWED_HOSTS")
+    developer_app_server_secret_key: str | None = Field(
+        None, alias="DEVELOPER_APP_SERVER_SECRET_KEY"
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = (value or "INFO").strip().upper()
+        if level not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "TRACE"):
+            raise ValueError("use CRITICAL, ERROR, WARNING, INFO, DEBUG or TRACE")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        fmt = (value or "text").strip().lower()
+        if fmt not in ("text", "json"):
+            raise ValueError("use text or json")
+        return fmt
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +123,15 @@ class Settings(BaseSettings):
     @property
     def admin_extension_ids(self) -> list[str]:
         return _split_list(self.admin_extension_id_dev_pass_list)
+
+    @property
+    def proxy_active(self) -> bool:
+        """Serve platforms without code through the proxy connector."""
+        return bool(self.proxy_enabled or self.proxy_config_path or self.proxy_config_url)
+
+    @property
+    def proxy_allowed_hosts_list(self) -> list[str]:
+        return _split_list(self.proxy_allowed_hosts)
 
     @property
     def call_note_cache_enabled(self) -> bool:
@@ -128,6 +175,10 @@ class Settings(BaseSettings):
         "http_timeout",
         "crm_rate_limit",
         "contact_cache_ttl",
+        "proxy_enabled",
+        "proxy_config_cache_ttl",
+        "access_log",
+        "playground",
         mode="before",
     )
     @classmethod

@@ -39,6 +39,7 @@ from appconnect.runtime import Runtime
 from appconnect.services.sessions import issue_session
 from appconnect.settings import Settings
 from appconnect.store.models import CallLogRow
+from appconnect.testing import call_log_body
 
 PLATFORM = "testcrm"
 CRM_HOST = "crm.test"
@@ -306,28 +307,16 @@ def log_body(
     **extra: Any,
 ) -> dict[str, Any]:
     """A ``POST /callLog`` body for an outbound call (the composer spec's 9.2.1 input)."""
-    body: dict[str, Any] = {
-        "logInfo": {
-            "id": f"call-{session_id}",
-            "telephonySessionId": f"tel-{session_id}",
-            "sessionId": session_id,
-            "accountId": "acc-1",
-            "direction": "Outbound",
-            "startTime": "2024-01-15T10:30:00Z",
-            "duration": 120,
-            "result": "Completed",
-            "customSubject": "Test Call",
-            "from": {"phoneNumber": "+1234567890", "name": "John Doe"},
-            "to": {"phoneNumber": "+0987654321", "name": "Jane Smith"},
-        },
-        "contactId": contact_id,
-        "contactType": "Contact",
-        "contactName": "Jane Smith",
-    }
-    if note is not None:
-        body["note"] = note
-    body.update(extra)
-    return body
+    return call_log_body(
+        session_id,
+        contact_id=contact_id,
+        contact_name="Jane Smith",
+        note=note,
+        agent=("+1234567890", "John Doe"),
+        contact=("+0987654321", "Jane Smith"),
+        start_time="2024-01-15T10:30:00Z",
+        **extra,
+    )
 
 
 # -- expected wire values (composer spec 9.2.1 / 9.3, http spec 1.6) -----------------------

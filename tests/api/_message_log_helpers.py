@@ -30,6 +30,7 @@ from appconnect.runtime import Runtime
 from appconnect.services.message_links import Conversation
 from appconnect.settings import Settings
 from appconnect.store.models import ConversationLogRow, MessageLogRow
+from appconnect.testing import message_log_body, sms_message
 
 PLATFORM = "testcrm"
 OAUTH_PLATFORM = "oauthcrm"
@@ -269,16 +270,14 @@ CONTACT_NUMBER = "+14155550199"
 
 
 def sms(message_id: Any, text: str = "hello", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": message_id,
-        "type": "SMS",
-        "direction": "Inbound",
-        "from": {"phoneNumber": CONTACT_NUMBER, "name": "Message Contact"},
-        "to": [{"phoneNumber": "+14155550101", "name": "Test Agent"}],
-        "subject": text,
-        "creationTime": "2026-07-14T03:00:00.000Z",
+    return sms_message(
+        message_id,
+        text,
+        contact=(CONTACT_NUMBER, "Message Contact"),
+        agent=("+14155550101", "Test Agent"),
+        creation_time="2026-07-14T03:00:00.000Z",
         **extra,
-    }
+    )
 
 
 def submission(
@@ -288,17 +287,13 @@ def submission(
     day: str = "2026-07-14",
     **log_info: Any,
 ) -> dict[str, Any]:
-    return {
-        "logInfo": {
-            "conversationId": conversation,
-            "conversationLogId": f"{conversation}-{day}",
-            "correspondents": [{"phoneNumber": CONTACT_NUMBER, "name": "Message Contact"}],
-            "messages": messages,
-            "accountId": "178009004",
-            **log_info,
-        },
-        "contactId": "12345",
-        "contactType": "Contact",
-        "contactName": "Message Contact",
-        "additionalSubmission": {"deals": "d-1"},
-    }
+    return message_log_body(
+        messages,
+        conversation_id=conversation,
+        day=day,
+        contact_id="12345",
+        contact_name="Message Contact",
+        contact_number=CONTACT_NUMBER,
+        log_info={"accountId": "178009004", **log_info},
+        additionalSubmission={"deals": "d-1"},
+    )

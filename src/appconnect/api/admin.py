@@ -111,7 +111,7 @@ async def get_admin_settings(request: Request) -> Response:
 
 async def _user_mapping(request: Request, reinitialize: bool) -> Response:
     s = session(request)
-    if not s.valid:
+    if not s.present:
         return r.text(r.NOAUTH, 400)
     body, bad = await parsed_body(request, UserMappingRequest)
     if bad is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from pydantic import BaseModel
 from starlette.responses import PlainTextResponse, Response
 
 from appconnect.api import responses as r
@@ -13,6 +14,7 @@ from appconnect.api.session import runtime, session
 from appconnect.connectors.interfaces import REPORTED
 from appconnect.manifest import merge_release_notes
 from appconnect.security.hashing import MISSING, hash_id
+from appconnect.services import health
 from appconnect.services.release_notes import CORE_RELEASE_NOTES
 
 router = routing.router(tags=["system"])
@@ -21,6 +23,25 @@ router = routing.router(tags=["system"])
 @router.get("/isAlive", response_class=PlainTextResponse)
 async def is_alive() -> Response:
     return PlainTextResponse("OK")
+
+
+class Readiness(BaseModel):
+    """``GET /readyz``: ``ready`` or ``unavailable``, and each dependency's state."""
+
+    status: str
+    checks: dict[str, str]
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is unavailable"}},
+)
+async def readyz(request: Request) -> Response:
+    """Readiness probe: 200 when the database and the key-value store answer, else 503."""
+    ready, checks = await health.readiness(runtime(request))
+    reply = Readiness(status="ready" if ready else "unavailable", checks=checks)
+    return r.json(reply.model_dump(), 200 if ready else 503)
 
 
 @router.get("/implementedInterfaces")

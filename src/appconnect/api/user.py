@@ -11,6 +11,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
+from appconnect.api.openapi import documented_body
 from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
 from appconnect.services import user_settings
@@ -47,12 +48,7 @@ class RefreshInfoResult(BaseModel):
 
 def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` documenting a JSON request body validated inside the route."""
-    return {
-        "requestBody": {
-            "required": False,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+    return documented_body(model)
 
 
 def reply(status: int, body: Any) -> Response:

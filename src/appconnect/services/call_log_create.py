@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose import UNSET, compose_call_log
+from appconnect.compose import compose_call_log
 from appconnect.compose.call_log import COMPOSED_FORMATS
-from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.connectors.args import first_set, given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import UNSET, js_str, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import MISSING
 from appconnect.services.call_log_store import (

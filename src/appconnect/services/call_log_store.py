@@ -27,13 +27,13 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from appconnect.compose.formatting import js_str, js_truthy
+from appconnect.jsvalues import js_iso_string, js_str, js_truthy
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import DIALECTS, Database, changed, conflict_insert
 from appconnect.store.models import CallLogRow, utcnow
@@ -139,11 +139,8 @@ class CallLogLink:
 
 def iso_instant(value: datetime | None) -> str | None:
     """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # SQLite returns naive datetimes; we store UTC, which js_iso_string assumes for naive ones.
+    return None if value is None else js_iso_string(value)
 
 
 def select_link(rows: Iterable[Any], identity: Identity) -> Any | None:

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose.formatting import js_str, js_to_number, js_truthy
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import js_str, js_to_number, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import hash_id
 from appconnect.services.call_log_store import (
@@ -152,7 +152,7 @@ async def log_format(view: ConnectorView, platform: str, proxy_config: Any) -> s
     """``getLogFormatType(platform, proxyConfig)``; connectors without it write plain text."""
     if not view.has("getLogFormatType"):
         return DEFAULT_LOG_FORMAT
-    return js_str(await view.call_positional("getLogFormatType", platform, proxy_config))
+    return js_str(await view.get_log_format_type(platform, proxy_config))
 
 
 async def user_with_token(rt: Runtime, user_id: str) -> User | None:

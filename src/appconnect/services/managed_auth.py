@@ -2,17 +2,22 @@
 
 Field definitions come from the manifest's ``auth.apiKey.page.content``. Stored values live in
 ``accountData`` (org scope ``managed-auth-org``, user scope ``managed-auth-user:<ext>``), each
-value in the reference's encrypted envelope, so a reference database can be adopted as is.
+value in an encrypted envelope ``{"version", "encrypted": true, "value"}``. We write version 2
+(AES-256-GCM via :class:`~appconnect.security.SecretBox`, random nonce); version 1 (the
+reference's AES-CBC with a fixed IV) and legacy plain values are still read, so a reference
+database can be adopted as is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from appconnect.jsvalues import js_iso_string
 from appconnect.runtime import Runtime
-from appconnect.security.crypto import decrypt_field, encrypt_field
+from appconnect.security.crypto import decrypt_field
 from appconnect.services import account_data
 
 logger = logging.getLogger("appconnect.managed_auth")
@@ -32,6 +37,21 @@ def failure_key(extension_id: str) -> str:
 
 def filled(value: Any) -> bool:
     return value is not None and value != ""
+
+
+def seal(rt: Runtime, value: Any) -> dict[str, Any]:
+    """One managed value as stored: JSON, encrypted with AES-GCM."""
+    plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return {"version": 2, "encrypted": True, "value": rt.box.encrypt(plain)}
+
+
+def unseal(rt: Runtime, stored: Any) -> Any:
+    """Read a stored managed value (ours, the reference's envelope, or legacy plain)."""
+    if isinstance(stored, dict) and stored.get("encrypted") and stored.get("value"):
+        sealed = str(stored["value"])
+        if rt.box.is_encrypted(sealed):
+            return json.loads(rt.box.decrypt(sealed) or "null")
+    return decrypt_field(stored, rt.secret)
 
 
 async def _portal_manifest(
@@ -101,7 +121,7 @@ async def stored_fields(rt: Runtime, rc_account_id: str, platform: str, key: str
     fields = (data or {}).get("fields") if isinstance(data, dict) else None
     if not isinstance(fields, dict):
         return {}
-    return {k: decrypt_field(v, rt.secret) for k, v in fields.items()}
+    return {k: unseal(rt, v) for k, v in fields.items()}
 
 
 def resolve_login_fields(
@@ -148,7 +168,7 @@ async def persist_submitted(
         if not const or not field.get("managed") or not filled(submitted.get(const)):
             continue
         target = user_new if field.get("managedScope") == "user" else org_new
-        target[const] = encrypt_field(submitted[const], rt.secret)
+        target[const] = seal(rt, submitted[const])
     if org_new:
         current = await account_data.get(rt, rc_account_id, platform, ORG_KEY) or {}
         fields = {**(current.get("fields") or {}), **org_new}
@@ -172,7 +192,7 @@ async def mark_login_failure(rt: Runtime, rc_account_id: str, platform: str, ext
         rc_account_id,
         platform,
         failure_key(ext),
-        {"failedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")},
+        {"failedAt": js_iso_string(datetime.now(UTC))},
     )
 
 
@@ -187,5 +207,5 @@ async def managed_oauth_info(
         return account, "account"
     pending = await account_data.pending_managed_oauth(rt, rc_account_id)
     if pending:
-        return {k: decrypt_field(v, rt.secret) for k, v in pending.items()}, "pending"
+        return {k: unseal(rt, v) for k, v in pending.items()}, "pending"
     return None, None

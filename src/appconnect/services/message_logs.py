@@ -10,7 +10,6 @@ primary-key claims make it exactly-once. Spec: http-contact-logging §4, connect
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +17,12 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose import compose_shared_sms
-from appconnect.connectors.args import UNSET, given
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import UNDEFINED, js_str, js_truthy
 from appconnect.runtime import Runtime
-from appconnect.security.hashing import MISSING, hash_id, js_string
+from appconnect.security.hashing import hash_id
 from appconnect.services.call_log_store import iso_instant
 from appconnect.services.contact_cache import get_cached_contacts
 from appconnect.services.credentials import AuthContext, authenticate
@@ -51,18 +51,9 @@ CONTACT_NOT_FOUND = "Contact not found"
 _OMIT: Any = object()  # a connector result without returnMessage: the key is left out (undefined)
 
 
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness (empty containers are truthy, 0/NaN/"" are not)."""
-    if value is None or value is False or value is UNSET:
-        return False
-    if isinstance(value, int | float):
-        return not (value == 0 or math.isnan(value))
-    return value != ""
-
-
 def _js(value: Any) -> str:
     """A value as a template string renders it (``None`` stands for an absent value)."""
-    return js_string(MISSING if value is None else value)
+    return js_str(UNDEFINED if value is None else value)
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -120,7 +111,7 @@ class _Flow:
     def hashed_account_id(self) -> str:
         if self.account_header:
             return self.account_header
-        account_id = MISSING if self.account_id is None else self.account_id
+        account_id = UNDEFINED if self.account_id is None else self.account_id
         return hash_id(account_id, self.rt.hash_key)
 
     def common(self) -> dict[str, Any]:
@@ -192,7 +183,7 @@ async def _log_messages(
     auth = await authenticate(rt, view, user)
     if auth is None:
         return dict(SESSION_REVOKED)
-    if not _truthy(body.get("contactId")):
+    if not js_truthy(body.get("contactId")):
         return failure(f"Contact not found for number {_js(contact_number)}")
 
     captured = _capture(body, log_info, contact_number, len(correspondents) > 1)
@@ -200,7 +191,7 @@ async def _log_messages(
     body = await apply_message_plugins(rt, auth.user, body, messages)
     log_info = _mapping(body.get("logInfo"), "logInfo")
     flow = _Flow(rt, view, platform, auth, captured, account_header, account_id, MessageLinks(rt))
-    if _truthy(captured.owner_name):
+    if js_truthy(captured.owner_name):
         await _log_shared(flow, body, log_info)
     else:
         await _log_each(flow, body, log_info)
@@ -436,7 +427,7 @@ async def _group_correspondents(
 
 def _log_id(result: Mapping[str, Any]) -> str | None:
     value = result.get("logId")
-    return js_string(value) if _truthy(value) else None
+    return js_str(value) if js_truthy(value) else None
 
 
 async def _create_under_claim(

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose.formatting import js_truthy
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorNotFound
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
@@ -165,10 +166,14 @@ async def save_user_settings(
         view = rt.registry.get_connector(platform)
         if view.has("onUpdateUserSettings"):
             updated = apply_changes(user.user_settings, submitted, keys_to_remove)
-            kwargs: dict[str, Any] = {"user": user, "updated_settings": updated}
-            if "userSettings" in body:
-                kwargs["user_settings"] = submitted
-            result = to_wire(await view.call("onUpdateUserSettings", **kwargs))
+            result = to_wire(
+                await view.call(
+                    "onUpdateUserSettings",
+                    user=user,
+                    user_settings=given(body, "userSettings"),  # absent: not passed
+                    updated_settings=updated,
+                )
+            )
             if isinstance(result, Mapping) and js_truthy(result.get("successful")):
                 await update_settings(rt, user_id, submitted, keys_to_remove)
             return 200, {}

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -223,6 +223,11 @@ class Database:
             else:
                 return [(True, result) for result in results]
         return run_each(calls)
+
+    async def ping(self) -> None:
+        """One round trip to the database (``GET /readyz``); raises when it is unreachable."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (creating tables that are missing)."""

@@ -169,6 +169,19 @@ class NoteCacheRow(Base):
     ttl: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
 
 
+class LlmSessionRow(Timestamps, Base):
+    """MCP: the CRM session token an AI assistant uses, keyed by RingCentral extension id.
+
+    ``jwtToken`` is a text column (the reference's 255 characters can cut a long token short).
+    """
+
+    __tablename__ = "llmSessions"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    jwt_token: Mapped[str | None] = mapped_column("jwtToken", Text)
+    expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class SessionGenerationRow(Base):
     """Ours: the current session generation of a user who has logged out at least once.
 
@@ -202,3 +215,17 @@ class LogLockRow(Base):
     expires_at: Mapped[datetime] = mapped_column(
         "expiresAt", DateTime(timezone=True), nullable=False
     )
+
+
+class ProxyConfigRow(Timestamps, Base):
+    """A declarative (proxy) connector config, selected by the users' ``proxyId``.
+
+    ``config`` is the unchanged config JSON; ``secretKey`` is the connector secret templates see
+    as ``{{secretKey}}``, encrypted at rest (``SecretBox``) and never part of ``config``.
+    """
+
+    __tablename__ = "proxyConfigs"
+
+    proxy_id: Mapped[str] = mapped_column("proxyId", String(255), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    secret_key: Mapped[str | None] = mapped_column("secretKey", Text)

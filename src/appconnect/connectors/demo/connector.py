@@ -5,7 +5,8 @@ of the spec (snake_case of its name) and declares only the arguments it uses; th
 passes those by name. A real connector would call its CRM's API with ``self.http()`` and the
 ``auth_header`` it is given; this one reads and writes two local tables instead, so that App
 Connect works end to end with no external service: log in with any API key, find or create
-contacts, log calls and messages.
+contacts, log calls and messages, keep a calendar of appointments
+(:mod:`appconnect.connectors.demo.appointments`).
 
 Every key is its own demo account: the user id is derived from the key, and activities are only
 ever read or written through the id of the user who owns them.
@@ -19,11 +20,19 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appconnect.connectors.base import Connector
-from appconnect.connectors.demo.models import DemoActivity, DemoContact, iso, phone_key
+from appconnect.connectors.demo.appointments import DemoAppointments
+from appconnect.connectors.demo.models import (
+    DemoActivity,
+    DemoBase,
+    DemoContact,
+    iso,
+    phone_key,
+)
 from appconnect.connectors.results import (
     ActionResult,
     CallLogInfo,
@@ -90,7 +99,7 @@ def _message_line(message: dict[str, Any], **links: str | None) -> str:
     return "\n".join([line, *extra])
 
 
-class DemoConnector(Connector):
+class DemoConnector(DemoAppointments, Connector):
     """Platform ``demo``: an API-key connector whose "CRM" is two tables of our database."""
 
     platform = "demo"
@@ -99,8 +108,18 @@ class DemoConnector(Connector):
     _db: Database | None = None
 
     async def startup(self, runtime: Runtime) -> None:
-        """Called once at server start: keep the database and seed the sample contacts."""
+        """Called once at server start: create the demo tables, seed the sample contacts.
+
+        The framework's migrations do not know these tables (see ``models.py``); they are made
+        here, where the demo connector is served, unless the deployment manages its schema
+        itself (``DISABLE_SYNC_DB_TABLE``).
+        """
         self._db = runtime.db
+        if not runtime.settings.disable_sync_db_table:
+            try:
+                await runtime.db.write(_create_tables)
+            except DBAPIError:  # another worker created them between our check and our CREATE
+                await runtime.db.write(_create_tables)
         await self._seed()
 
     @asynccontextmanager
@@ -310,6 +329,19 @@ class DemoConnector(Connector):
             row.dispositions = dict(dispositions or {})
         return LogResult(log_id=log_id)
 
+    # -- the playground's read-back (not an interface) -------------------------------------
+
+    async def playground_records(self, user: User) -> list[dict[str, Any]]:
+        """This user's logged calls and conversations, newest first, as stored."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(DemoActivity)
+                .where(DemoActivity.user_id == user.id)
+                .order_by(DemoActivity.id.desc())
+                .limit(50)
+            )
+            return [row.to_dict() for row in rows]
+
     # -- messages ------------------------------------------------------------------------
 
     async def create_message_log(
@@ -386,3 +418,7 @@ class DemoConnector(Connector):
         if not changed(result):
             return UpdateLogResult(return_message=_warning("Message log not found"))
         return UpdateLogResult()
+
+
+def _create_tables(connection: Connection) -> None:
+    DemoBase.metadata.create_all(connection, checkfirst=True)

@@ -2,8 +2,8 @@
 
 Created only where missing (``0001`` creates every table the models declare).
 
-Revision ID: 0003_log_locks
-Revises: 0002_session_security
+Revision ID: 0005_log_locks
+Revises: 0004_proxy_configs
 Create Date: 2026-12-04
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from appconnect.store.models import Base
 
-revision = "0003_log_locks"
-down_revision = "0002_session_security"
+revision = "0005_log_locks"
+down_revision = "0004_proxy_configs"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,169 @@
+"""Call-down list routes: ``POST/GET /calldown``, ``PATCH/DELETE /calldown/{id}`` (spec §5).
+
+Auth as the reference's call-down handlers: no token at all answers the plain-text "authorize"
+text; a token that does not verify (or has no ``id``) answers ``400 {"error": "Unauthorized"}``.
+Handler errors answer ``400 {"error": <message>}``. Items are scoped to the session's user id and
+platform (see :mod:`appconnect.services.calldown`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from appconnect.api import responses as r
+from appconnect.api import routing
+from appconnect.api.body import BadBody, read_body
+from appconnect.api.openapi import documented_body, documented_responses
+from appconnect.api.params import documented_query
+from appconnect.api.session import Session, runtime, session
+from appconnect.services import calldown
+from appconnect.services.calldown import CallDownError
+
+router = routing.router(tags=["calldown"])
+
+UNAUTHORIZED = "Unauthorized"
+
+
+class CallDownCreate(BaseModel):
+    """``POST /calldown`` body. ``contactName``, ``phoneNumber`` and ``note`` are not stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    contactId: str | int | None = None
+    contactType: str | None = Field(None, description='Defaults to "contact".')
+    contactName: str | None = None
+    phoneNumber: str | None = None
+    scheduledAt: str | None = Field(None, description="ISO 8601 date-time")
+    note: str | None = None
+
+
+class CallDownPatch(BaseModel):
+    """``PATCH /calldown/{id}`` body: at least one of these keys; others are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    contactId: str | int | None = None
+    contactType: str | None = None
+    contactName: str | None = None
+    phoneNumber: str | None = None
+    status: str | None = Field(None, description='"scheduled", "called" or free text')
+    scheduledAt: str | None = None
+    lastCallAt: str | None = None
+    note: str | None = None
+
+
+class CallDownItem(BaseModel):
+    id: str
+    userId: str | None
+    contactId: str | None
+    contactType: str | None
+    status: str | None
+    scheduledAt: str | None
+    lastCallAt: str | None
+    createdAt: str | None
+    updatedAt: str | None
+
+
+class CallDownCreated(BaseModel):
+    successful: bool
+    id: str
+
+
+class CallDownList(BaseModel):
+    successful: bool
+    items: list[CallDownItem]
+
+
+class Successful(BaseModel):
+    successful: bool
+
+
+def _refusal(s: Session) -> Response | None:
+    if not s.present:
+        return r.text(r.NOAUTH, 400)
+    if not s.valid:
+        return r.error(UNAUTHORIZED)
+    return None
+
+
+async def _object_body(request: Request) -> dict[str, Any]:
+    return await read_body(request)
+
+
+@router.post(
+    "/calldown",
+    openapi_extra=documented_body(CallDownCreate),
+    responses=documented_responses(CallDownCreated),
+)
+async def schedule_call_down(request: Request) -> Response:
+    """Schedule a call-back for the caller."""
+    s = session(request)
+    refusal = _refusal(s)
+    if refusal is not None:
+        return refusal
+    try:
+        body = await _object_body(request)
+        item_id = await calldown.schedule(runtime(request), s.user_id or "", s.platform, body)
+    except (BadBody, CallDownError) as exc:
+        return r.error(str(exc))
+    return r.json({"successful": True, "id": item_id})
+
+
+@router.get(
+    "/calldown",
+    openapi_extra=documented_query("status"),
+    responses=documented_responses(CallDownList),
+)
+async def get_call_down_list(request: Request) -> Response:
+    """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
+    s = session(request)
+    refusal = _refusal(s)
+    if refusal is not None:
+        return refusal
+    items = await calldown.list_items(
+        runtime(request), s.user_id or "", s.platform, request.query_params.get("status")
+    )
+    return r.json({"successful": True, "items": items})
+
+
+@router.patch(
+    "/calldown/{id}",
+    openapi_extra=documented_body(CallDownPatch),
+    responses=documented_responses(Successful),
+)
+async def update_call_down_item(request: Request) -> Response:
+    """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
+    s = session(request)
+    refusal = _refusal(s)
+    if refusal is not None:
+        return refusal
+    try:
+        body = await _object_body(request)
+        item_id = request.path_params.get("id") or body.get("id")
+        if not item_id:
+            return r.error("Missing id")
+        await calldown.update_item(runtime(request), s.user_id or "", s.platform, item_id, body)
+    except (BadBody, CallDownError) as exc:
+        return r.error(str(exc))
+    return r.json({"successful": True})
+
+
+@router.delete("/calldown/{id}", responses=documented_responses(Successful))
+async def delete_call_down_item(request: Request) -> Response:
+    """Delete one of the caller's items."""
+    s = session(request)
+    refusal = _refusal(s)
+    if refusal is not None:
+        return refusal
+    item_id = request.path_params.get("id") or request.query_params.get("id")
+    if not item_id:
+        return r.error("Missing id")
+    try:
+        await calldown.delete_item(runtime(request), s.user_id or "", s.platform, item_id)
+    except CallDownError as exc:
+        return r.error(str(exc))
+    return r.json({"successful": True})

@@ -1,0 +1,131 @@
+"""RingCentral admin routes (admin OAuth callback, call reports) and ``GET /accountData``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from appconnect.api import responses as r
+from appconnect.api import routing
+from appconnect.api.params import documented_query
+from appconnect.api.session import runtime, session
+from appconnect.api.user import reply
+from appconnect.services import account_data, rc_admin
+
+router = routing.router(tags=["ringcentral admin"])
+INVALID = "Invalid request"
+
+
+class ReportRow(BaseModel):
+    name: str
+    inboundCallCount: int | float
+    outboundCallCount: int | float
+    answeredCallCount: int | float
+    answeredCallPercentage: str
+    totalTalkTime: int | str
+    averageTalkTime: int | str
+
+
+class AccountReport(BaseModel):
+    """Without RingCentral settings, or on any error, only ``{"callLogStats": {}}``."""
+
+    callLogStats: list[ReportRow] | dict[str, Any]
+    itemKeys: list[str] | None = None
+    groupedBy: str | None = None
+    groupKeys: list[str] | None = None
+
+
+class AccountDataReply(BaseModel):
+    successful: bool
+    data: dict[str, Any] | None = None
+    returnMessage: dict[str, Any] | None = None
+
+
+async def _user(request: Request) -> Any:
+    s = session(request)
+    if not s.present:
+        return r.text(INVALID, 400)
+    user = await rc_admin.find_user(runtime(request), s.user_id)
+    if user is None:
+        return r.text(r.USER_NOT_FOUND, 400)
+    return user
+
+
+@router.get("/ringcentral/oauth/callback", openapi_extra=documented_query("code"))
+async def ringcentral_oauth_callback(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    try:
+        status, body = await rc_admin.oauth_callback(
+            runtime(request), user, request.query_params.get("code")
+        )
+    except Exception as exc:
+        return r.error(str(exc))
+    return reply(status, body)
+
+
+@router.get(
+    "/ringcentral/admin/report",
+    openapi_extra=documented_query("timezone", "timeFrom", "timeTo", "groupBy"),
+    responses={200: {"model": AccountReport}},
+)
+async def ringcentral_admin_report(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    try:
+        status, body = await rc_admin.account_report(
+            runtime(request), user, dict(request.query_params)
+        )
+    except Exception as exc:
+        return r.error(str(exc))
+    return reply(status, body)
+
+
+@router.get(
+    "/ringcentral/admin/userReport",
+    openapi_extra=documented_query("rcExtensionId", "timezone", "timeFrom", "timeTo"),
+)
+async def ringcentral_user_report(request: Request) -> Response:
+    user = await _user(request)
+    if isinstance(user, Response):
+        return user
+    try:
+        status, body = await rc_admin.user_report(
+            runtime(request), user, dict(request.query_params)
+        )
+    except Exception as exc:
+        return r.error(str(exc))
+    return reply(status, body)
+
+
+@router.get(
+    "/accountData",
+    openapi_extra=documented_query("keys", "forceRefresh"),
+    responses={200: {"model": AccountDataReply}},
+)
+async def get_account_data(request: Request) -> Response:
+    s = session(request)
+    if not s.valid or s.user_id is None:
+        return r.text(r.NOAUTH, 400)
+    raw = request.query_params.get("keys") or ""
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        return r.text("Missing keys", 400)
+    try:
+        status, body = await account_data.serve_keys(
+            runtime(request),
+            s.user_id,
+            s.platform or "",
+            keys,
+            request.query_params.get("forceRefresh") == "true",
+        )
+    except Exception as exc:
+        return r.error(str(exc))
+    if status == 401:
+        return r.json({k: body[k] for k in ("successful", "returnMessage", "errorCode")}, 401)
+    return reply(status, body)

@@ -1,0 +1,2 @@
+"""Developer tools behind the CLI: ``appconnect new`` (scaffold), ``appconnect check`` and the
+playground page of ``appconnect serve --playground``."""
