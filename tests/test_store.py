@@ -218,3 +218,52 @@ async def test_queued_writes_share_a_commit_and_one_failure_touches_only_itself(
     finally:
         gate.set()
         await db.dispose()
+
+
+async def test_an_expected_duplicate_does_not_rerun_its_group_commit_batch(
+    settings: Settings,
+) -> None:
+    """A reservation refused as a duplicate is an answer, not an error: the batch it shared
+    with other reservations commits once and nothing runs twice."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import event
+
+    from appconnect.services.call_log_store import CallLogStore, Identity
+
+    db = Database(settings.database_url)
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL writes run on the async pool, one transaction each")
+    await db.migrate()
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith('INSERT INTO "callLogs"'):
+            inserts.append(statement)
+
+    event.listen(db._sync_engine, "before_cursor_execute", count)  # type: ignore[arg-type]
+    store = CallLogStore(db)
+
+    async def reserve(session_id: str) -> Any:
+        return await store.reserve(row_id=f"t-{session_id}", session_id=session_id,
+                                   identity=Identity("", ""), platform="p", user_id="u",
+                                   contact_id="c")
+
+    gate = threading.Event()
+    try:
+        assert await reserve("taken") is not None
+        inserts.clear()
+        first = asyncio.create_task(db.write(lambda conn: gate.wait(5)))
+        await asyncio.sleep(0.05)
+        names = ["a", "taken", "b", "taken", "c"]
+        tasks = [asyncio.create_task(reserve(name)) for name in names]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await first
+        outcomes = await asyncio.gather(*tasks)
+        assert [o is not None for o in outcomes] == [True, False, True, False, True]
+        assert len(inserts) == len(names)  # each reservation's INSERT ran exactly once
+    finally:
+        gate.set()
+        await db.dispose()

@@ -113,7 +113,7 @@ async def _create_reserved(
         if isinstance(outcome, dict):
             return outcome
         accepted = True
-        return await _finish(rt, store, res, *outcome)
+        return await _finish(rt, caller, store, res, *outcome)
     finally:
         if not accepted:
             await _release_quietly(store, res)
@@ -243,6 +243,7 @@ def _null(value: Any) -> Any:
 
 async def _finish(
     rt: Runtime,
+    caller: Caller,
     store: CallLogStore,
     res: Reservation,
     result: dict[str, Any],
@@ -280,7 +281,9 @@ async def _finish(
         contact_id,
     )
     try:
-        await dispatch_async_plugins(rt, user=user, operation="createCallLog", body=body, link=link)
+        await dispatch_async_plugins(
+            rt, user=user, operation="createCallLog", body=body, link=link, caller=caller
+        )
     except Exception:  # plugins never fail the logging request
         logger.exception("dispatching asynchronous call plugins failed")
     return {"successful": True, **pick(result, "logId", "returnMessage")}

@@ -17,7 +17,8 @@ cannot guarantee that, so creation is split in three database steps:
 
 Pending rows (``thirdPartyLogId`` NULL) are invisible to every look-up: a call whose log is still
 being created is "not logged yet". A reservation whose owner died (process killed mid-request)
-would block the session forever, so reservations older than :data:`STALE_RESERVATION` are swept
+would block the session forever, so reservations older than ``APPCONNECT_STALE_RESERVATION``
+seconds (default :data:`STALE_RESERVATION`) are swept
 by the next reservation attempt for the same session.
 """
 
@@ -42,10 +43,6 @@ logger = logging.getLogger("appconnect.call_logs")
 
 # Longer than any sane createCallLog (HTTP timeout 30 s, a token refresh waits at most 20 s).
 STALE_RESERVATION = timedelta(minutes=10)
-
-
-class DuplicateLog(Exception):
-    """Raised inside the reservation transaction to roll it back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +252,9 @@ _INSERT_IF_ABSENT = {
 class CallLogStore:
     """Repository of ``callLogs`` rows."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, stale_after: timedelta = STALE_RESERVATION) -> None:
         self._db = db
+        self._stale_after = stale_after
 
     # -- look-ups (completed rows only) ---------------------------------------------------
 
@@ -321,24 +319,27 @@ class CallLogStore:
 
         insert_row = _INSERT_IF_ABSENT[self._db.dialect]
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             self._serialize(conn, session_id)
             # Common case: two statements. Abandoned reservations of this session are swept
             # only when something is in the way, then the attempt is made once more.
             for attempt in (1, 2):
                 inserted = changed(conn.execute(insert_row, row))
                 if inserted and not self._conflicts(conn, reservation):
-                    return
-                if attempt == 2 or not self._sweep_stale(conn, reservation):
-                    raise DuplicateLog(session_id)
+                    return True
                 if inserted:
                     conn.execute(_DROP_MINE, reservation.key())
+                if attempt == 2 or not self._sweep_stale(conn, reservation):
+                    # The expected duplicate: answered without raising, so a group commit on
+                    # SQLite keeps the other transactions of its batch (see Database.write).
+                    return False
+            return False
 
         try:
-            await self._db.write(work)
-        except (IntegrityError, DuplicateLog):
+            reserved = await self._db.write(work)
+        except IntegrityError:
             return None
-        return reservation
+        return reservation if reserved else None
 
     def _serialize(self, conn: Connection, session_id: str) -> None:
         """Make reservations for one session take turns.
@@ -354,7 +355,7 @@ class CallLogStore:
         """Delete the caller's abandoned reservations of this session; ``True`` if any."""
         params = {
             "session_id": mine.session_id,
-            "cutoff": utcnow() - STALE_RESERVATION,
+            "cutoff": utcnow() - self._stale_after,
             "user_id": mine.user_id,
             "platform": mine.platform,
         }

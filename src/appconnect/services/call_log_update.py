@@ -25,6 +25,7 @@ from appconnect.security.hashing import MISSING
 from appconnect.services.call_log_store import CallLogLink, identity_from_body
 from appconnect.services.call_logs import (
     Caller,
+    InvalidLogRequest,
     dispatch_async_plugins,
     get_call_log,
     hashed_account_id,
@@ -55,10 +56,10 @@ async def update_call_log(rt: Runtime, caller: Caller, body: dict[str, Any]) -> 
     """The update flow; ``{"successful": false}`` when no log or no user is found."""
     identity = identity_from_body(body, rt.hash_key)  # computed before plugins run
     session_id = body.get("sessionId")
+    if session_id is None or session_id == "":
+        raise InvalidLogRequest("sessionId is required")
     try:
-        link = None
-        if session_id is not None and session_id != "":
-            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
+        link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         user = await user_with_token(rt, caller.user_id) if link is not None else None
     except SQLAlchemyError:
         logger.exception("call-log update look-up failed for session %s", session_id)
@@ -89,7 +90,7 @@ async def _update(
         result = await _write(rt, caller, body, link, view, auth)
     try:
         await dispatch_async_plugins(
-            rt, user=auth.user, operation="updateCallLog", body=body, link=link
+            rt, user=auth.user, operation="updateCallLog", body=body, link=link, caller=caller
         )
     except Exception:  # plugins never fail the logging request
         logger.exception("dispatching asynchronous call plugins failed")

@@ -41,6 +41,7 @@ from appconnect.services.message_links import (
     MessageLinks,
 )
 from appconnect.services.message_media import derive_media
+from appconnect.services.plugins import runtime as plugin_runtime
 from appconnect.store.models import utcnow
 from appconnect.store.users import User
 
@@ -70,15 +71,12 @@ def _name_of(value: Any) -> Any:
 async def apply_message_plugins(
     rt: Runtime, user: User, body: dict[str, Any], messages: list[Any]
 ) -> dict[str, Any]:
-    """Seam for SMS/fax logging plugins (http-contact-logging §3.8); a no-op for now.
+    """SMS/fax plugins (plugins.md §7-§8): sync ones replace the body, async ones are notified.
 
-    The plugin stage will run installed plugins whose ``supportedLogTypes`` cover the submitted
-    message types: a synchronous plugin's response replaces the body (later steps read
-    ``logInfo``, ``messages``, ``contactId``, ``contactName`` from it), an asynchronous one is
-    notified. Returning ``body`` unchanged is exactly "no plugin installed".
+    Later steps read ``logInfo``, ``messages``, ``contactId``, ``contactName`` from the result;
+    with no plugin installed it is ``body`` itself.
     """
-    del rt, user, messages
-    return body
+    return await plugin_runtime.run_message_plugins(rt, user, body, messages)
 
 
 @dataclass(frozen=True, slots=True)

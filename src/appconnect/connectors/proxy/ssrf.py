@@ -15,12 +15,14 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
+from appconnect.errors import ClientVisible
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
-class BlockedAddress(PermissionError):
+class BlockedAddress(ClientVisible, PermissionError):
     """The proxy config asked for a URL this server may not call."""
 
 
