@@ -111,10 +111,15 @@ def decode_body(raw: bytes, content_type: str) -> dict[str, Any]:
         raise BadBody(json_error(raw)) from exc
     if not isinstance(data, dict):
         raise BadBody("request body must be a JSON object")
+    check_depth(raw, data)
+    return data
+
+
+def check_depth(raw: bytes, data: Any) -> None:
+    """Refuse a decoded JSON body nested deeper than :data:`MAX_DEPTH` (:class:`BadBody`)."""
     # Only a body with enough brackets can be deep; counting them is cheaper than walking.
     if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _too_deep(data):
         raise BadBody(f"request body nests deeper than {MAX_DEPTH} levels")
-    return data
 
 
 def json_error(raw: bytes) -> str:
