@@ -29,7 +29,7 @@ from appconnect.manifest import Manifest, load_manifest
 from appconnect.middleware import AppConnectMiddleware
 from appconnect.runtime import Runtime
 from appconnect.security import SecretBox, SessionSigner
-from appconnect.settings import Settings
+from appconnect.settings import ConfigurationError, Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
 
@@ -50,6 +50,10 @@ class AppConnect:
         self.registry = registry
         # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
         self.settings = (settings or Settings()).resolved()
+        if self.settings.playground and self.settings.is_prod:
+            raise ConfigurationError(
+                "APPCONNECT_PLAYGROUND is a development page; it cannot be served with IS_PROD=true"
+            )
         self._transport = http_transport
         self._kv = kv
         self._runtime: Runtime | None = None
