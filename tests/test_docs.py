@@ -348,3 +348,31 @@ def test_public_api_is_pinned_and_importable() -> None:
     assert sorted(appconnect.__all__) == PUBLIC_API
     for name in PUBLIC_API:
         assert getattr(appconnect, name) is not None, name
+
+
+# -- departures table -------------------------------------------------------------------------
+
+
+def _departure_tests() -> list[str]:
+    rows = [
+        line for line in (DOCS / "departures.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and not line.startswith("| area ")
+    ]
+    named: list[str] = []
+    for row in rows:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        assert len(cells) == 5, row
+        assert all(cells), row  # every column filled, the test included
+        named += re.findall(r"`(tests/[^`]+?::[^`]+?)`", cells[4]) or [cells[4]]
+    return named
+
+
+def test_every_departure_names_an_existing_test() -> None:
+    named = _departure_tests()
+    assert len(named) >= 5
+    for ref in named:
+        assert "::" in ref, f"departure row without a test reference: {ref}"
+        path, name = ref.split("::", 1)
+        source = (ROOT / path).read_text(encoding="utf-8")
+        bare = name.split("[", 1)[0]
+        assert re.search(rf"^(async )?def {re.escape(bare)}\(", source, re.M), ref

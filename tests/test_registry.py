@@ -136,3 +136,32 @@ def test_unregister_removes_connector_manifest_and_interfaces() -> None:
     registry.unregister_connector("acme")
     assert registry.registered_platforms() == []
     assert registry.get_platform_interfaces("acme") == {}
+
+
+async def test_typed_entry_points_call_the_connector_methods() -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    class Typed(Acme):
+        def get_log_format_type(self, platform: str, proxy_config: Any) -> str:
+            seen.append((platform, proxy_config))
+            return "text/html"
+
+        async def get_oauth_info(self, *, hostname: str) -> dict[str, Any]:
+            return {"clientId": hostname}
+
+        def get_basic_auth(self, api_key: str) -> str:
+            return self.basic_auth(api_key)
+
+    registry = ConnectorRegistry()
+    registry.register(Typed(), manifest=MANIFEST)
+    view = registry.get_connector("acme")
+    assert await view.get_log_format_type("acme", {"id": "p"}) == "text/html"
+    assert seen == [("acme", {"id": "p"})]
+    assert await view.get_auth_type(proxy_id=None) == "apiKey"  # Connector's default
+    assert await view.get_basic_auth(api_key="k") == Connector.basic_auth("k")
+    assert await view.get_oauth_info(hostname="h", extra=1) == {"clientId": "h"}
+
+    plain = ConnectorRegistry()
+    plain.register(Acme(), manifest=MANIFEST)
+    with pytest.raises(MissingInterface):
+        await plain.get_connector("acme").get_oauth_info(hostname="h")

@@ -115,9 +115,16 @@ def test_no_admin_settings_returns_the_user_settings_unchanged() -> None:
     assert merge_user_settings(None, None) is None
 
 
-@pytest.mark.parametrize("user", [None, {}])
-def test_admin_settings_without_user_settings_give_an_empty_map(user: Any) -> None:
-    assert merge_user_settings({"a": {"value": 1}}, user) == {}
+def test_admin_settings_without_user_settings_give_an_empty_map() -> None:
+    assert merge_user_settings({"a": {"value": 1}}, None) == {}
+
+
+def test_a_new_users_empty_settings_get_the_admin_entries() -> None:
+    admin = {"a": {"value": 1, "customizable": True}, "b": {"value": 2}, "c": {"isRemoved": True}}
+    assert merge_user_settings(admin, {}) == {
+        "a": {"value": 1, "customizable": True},
+        "b": {"value": 2},
+    }
 
 
 def test_key_order_is_admin_keys_then_user_keys() -> None:

@@ -36,8 +36,26 @@ async def test_migration_creates_every_table_and_is_repeatable(settings: Setting
         expected = {"accessToken", "refreshToken", "tokenExpiry", "platformAdditionalInfo",
                     "hashedRcExtensionId", "userSettings", "createdAt", "updatedAt"}  # fmt: skip
         assert expected <= columns
+        assert not {"demoContacts", "demoActivities"} & tables  # the demo creates its own
     finally:
         await db.dispose()
+
+
+async def test_demo_tables_exist_only_where_the_demo_connector_is_served(
+    settings: Settings,
+) -> None:
+    from appconnect.connectors.demo import demo_registry
+
+    plain = create_app(ConnectorRegistry(), settings=settings)
+    async with plain.router.lifespan_context(plain):
+        db = plain.state.appconnect.runtime.db
+        async with db.engine.connect() as conn:
+            assert "demoContacts" not in await conn.run_sync(_tables)
+    served = create_app(demo_registry(), settings=settings)
+    async with served.router.lifespan_context(served):
+        db = served.state.appconnect.runtime.db
+        async with db.engine.connect() as conn:
+            assert {"demoContacts", "demoActivities"} <= await conn.run_sync(_tables)
 
 
 async def test_a_reference_database_is_adopted_and_its_plaintext_tokens_read(
@@ -197,6 +215,55 @@ async def test_queued_writes_share_a_commit_and_one_failure_touches_only_itself(
         assert isinstance(outcomes[2], RuntimeError)
         rows = await db.read(lambda conn: conn.execute(table.select()).mappings().all())
         assert sorted(r["sessionId"] for r in rows) == ["a", "b", "c"]
+    finally:
+        gate.set()
+        await db.dispose()
+
+
+async def test_an_expected_duplicate_does_not_rerun_its_group_commit_batch(
+    settings: Settings,
+) -> None:
+    """A reservation refused as a duplicate is an answer, not an error: the batch it shared
+    with other reservations commits once and nothing runs twice."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import event
+
+    from appconnect.services.call_log_store import CallLogStore, Identity
+
+    db = Database(settings.database_url)
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL writes run on the async pool, one transaction each")
+    await db.migrate()
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith('INSERT INTO "callLogs"'):
+            inserts.append(statement)
+
+    event.listen(db._sync_engine, "before_cursor_execute", count)  # type: ignore[arg-type]
+    store = CallLogStore(db)
+
+    async def reserve(session_id: str) -> Any:
+        return await store.reserve(row_id=f"t-{session_id}", session_id=session_id,
+                                   identity=Identity("", ""), platform="p", user_id="u",
+                                   contact_id="c")
+
+    gate = threading.Event()
+    try:
+        assert await reserve("taken") is not None
+        inserts.clear()
+        first = asyncio.create_task(db.write(lambda conn: gate.wait(5)))
+        await asyncio.sleep(0.05)
+        names = ["a", "taken", "b", "taken", "c"]
+        tasks = [asyncio.create_task(reserve(name)) for name in names]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await first
+        outcomes = await asyncio.gather(*tasks)
+        assert [o is not None for o in outcomes] == [True, False, True, False, True]
+        assert len(inserts) == len(names)  # each reservation's INSERT ran exactly once
     finally:
         gate.set()
         await db.dispose()

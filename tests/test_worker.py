@@ -98,3 +98,15 @@ async def test_a_failing_runner_fails_its_batch_and_the_thread_goes_on() -> None
         await worker.run(lambda x: x, 1)
     assert await worker.run(lambda x: x, 2) == 2
     worker.shutdown()
+
+
+async def test_a_stopped_worker_is_joined_and_takes_no_more_jobs() -> None:
+    worker = SerialWorker("test-worker")
+    assert await worker.run(lambda x: x + 1, 1) == 2
+    thread = worker._thread
+    assert thread is not None and thread.is_alive()
+    await worker.aclose()
+    assert not thread.is_alive() and worker.closed
+    with pytest.raises(RuntimeError, match="shut down"):
+        await worker.run(lambda x: x, 1)  # no second thread ever consumes the queue
+    await worker.aclose()  # idempotent

@@ -3,8 +3,6 @@
 Connector authors import from here only; everything else may change between releases.
 """
 
-__version__ = "0.1.0"
-
 from appconnect.app import AppConnect, create_app, mount_routes
 from appconnect.connectors.args import UNSET, Unset, is_set, without_unset
 from appconnect.connectors.base import Connector
@@ -30,6 +28,7 @@ from appconnect.manifest import Manifest, ManifestError, load_manifest
 from appconnect.services.oauth import OAuthApp, OAuthError, TokenSet
 from appconnect.settings import Settings
 from appconnect.store.users import User
+from appconnect.version import __version__
 
 __all__ = [
     "UNSET",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,8 +21,8 @@ from fastapi import APIRouter, FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from appconnect import __version__
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
 from appconnect.kv import KeyValueStore, create_store
@@ -32,12 +33,16 @@ from appconnect.security import SecretBox, SessionSigner
 from appconnect.settings import ConfigurationError, Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
+from appconnect.version import __version__
 
 logger = logging.getLogger("appconnect")
 
 
 class AppConnect:
     """The connector server for one registry, ready to be served or mounted."""
+
+    # Start-up retries: first wait and longest wait, in seconds (exponential in between).
+    startup_backoff: tuple[float, float] = (0.5, 30.0)
 
     def __init__(
         self,
@@ -54,10 +59,14 @@ class AppConnect:
             raise ConfigurationError(
                 "APPCONNECT_PLAYGROUND is a development page; it cannot be served with IS_PROD=true"
             )
+        if self.settings.proxy_active and not registry.is_registered("proxy"):
+            registry.use_proxy()  # declarative connectors (docs/proxy-connectors.md)
         self._transport = http_transport
         self._kv = kv
         self._runtime: Runtime | None = None
-        self._starting: asyncio.Task[Runtime] | None = None
+        self._starting: asyncio.Future[Runtime] | None = None
+        self._failed_attempts = 0
+        self._attempt_failed = asyncio.Event()
         self.router = build_router(playground=self.settings.playground)
 
     @property
@@ -67,55 +76,104 @@ class AppConnect:
         return self._runtime
 
     async def ready(self) -> Runtime:
-        """The runtime, starting it on first use (so mounted routes work without our lifespan)."""
+        """The runtime, starting it on first use (so mounted routes work without our lifespan).
+
+        Start-up runs in one background task that retries with exponential back-off until it
+        succeeds (a database that is not up yet, a connector whose ``startup`` fails...), logging
+        each failed attempt once. Requests wait for the first attempt; after a failure they get
+        :class:`StartupPending` (the middleware's 503) at once until an attempt succeeds.
+        """
         if self._runtime is not None:
             return self._runtime
         if self._starting is None:
-            self._starting = asyncio.ensure_future(self._start())
-        return await asyncio.shield(self._starting)
+            self._starting = asyncio.ensure_future(self._keep_starting())
+        if self._failed_attempts == 0:
+            failed: asyncio.Future[Any] = asyncio.ensure_future(self._attempt_failed.wait())
+            either: set[asyncio.Future[Any]] = {self._starting, failed}
+            try:
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                failed.cancel()
+        if self._runtime is not None:
+            return self._runtime
+        raise StartupPending("start-up has not succeeded yet")
+
+    async def _keep_starting(self) -> Runtime:
+        initial, maximum = self.startup_backoff
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=initial, min=initial, max=maximum),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=self._attempt_failed_log,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                self._runtime = await self._start()
+        assert self._runtime is not None
+        return self._runtime
+
+    def _attempt_failed_log(self, state: RetryCallState) -> None:
+        self._failed_attempts += 1
+        self._attempt_failed.set()
+        exc = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.error(
+            "start-up attempt %d failed (%s: %s); retrying in %.1f s",
+            state.attempt_number,
+            type(exc).__name__,
+            exc,
+            wait,
+        )
 
     async def _start(self) -> Runtime:
         settings = self.settings
         db = Database(settings.database_url)
+        secret = settings.app_server_secret_key or ""
+        box = SecretBox(secret)
+        http: HttpClients | None = None
+        kv: KeyValueStore | None = None
         try:
             if not settings.disable_sync_db_table:
                 await db.migrate()
+            http = HttpClients(
+                timeout=settings.http_timeout,
+                transport=self._transport,
+                rate_limit=settings.crm_rate_limit or None,
+            )
+            kv = self._kv or create_store(settings.redis_url)
+            runtime = Runtime(
+                settings=settings,
+                registry=self.registry,
+                db=db,
+                users=UserStore(db, box, cache_ttl=settings.user_cache_ttl),
+                kv=kv,
+                http=http,
+                sessions=SessionSigner(secret),
+                box=box,
+            )
+            for connector in self.registry.connectors():
+                attach = getattr(connector, "attach", None)
+                if callable(attach):
+                    attach(http)
+                startup = getattr(connector, "startup", None)
+                if callable(startup):
+                    await startup(runtime)
         except BaseException:
-            await db.dispose()
+            # A failed attempt leaves nothing open: the next one starts from scratch.
+            await _close_quietly(http, None if self._kv is not None else kv, db)
             raise
-        secret = settings.app_server_secret_key or ""
-        box = SecretBox(secret)
-        http = HttpClients(
-            timeout=settings.http_timeout,
-            transport=self._transport,
-            rate_limit=settings.crm_rate_limit or None,
-        )
-        runtime = Runtime(
-            settings=settings,
-            registry=self.registry,
-            db=db,
-            users=UserStore(db, box, cache_ttl=settings.user_cache_ttl),
-            kv=self._kv or create_store(settings.redis_url),
-            http=http,
-            sessions=SessionSigner(secret),
-            box=box,
-        )
-        for connector in self.registry.connectors():
-            attach = getattr(connector, "attach", None)
-            if callable(attach):
-                attach(http)
-            startup = getattr(connector, "startup", None)
-            if callable(startup):
-                await startup(runtime)
-        for hook in _STARTUP_HOOKS:
-            await hook(runtime)
         _tune_gc(settings.gc_threshold)
-        self._runtime = runtime
         logger.info("appconnect %s ready (%s)", __version__, _safe_url(settings.database_url))
         return runtime
 
     async def aclose(self) -> None:
-        runtime, self._runtime, self._starting = self._runtime, None, None
+        starting, self._starting = self._starting, None
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+        runtime, self._runtime = self._runtime, None
+        self._failed_attempts = 0
+        self._attempt_failed = asyncio.Event()
         if runtime is not None:
             await runtime.http.aclose()
             await runtime.kv.close()
@@ -125,15 +183,26 @@ class AppConnect:
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
         try:
             await self.ready()
-        except Exception:
-            logger.exception("start-up failed; requests will get 503 until restarted")
+        except StartupPending:
+            pass  # logged by the start-up loop, which keeps trying in the background
         try:
             yield
         finally:
             await self.aclose()
 
 
-_STARTUP_HOOKS: list[Any] = []
+class StartupPending(RuntimeError):
+    """The server has not started yet (an attempt failed; the next one is scheduled)."""
+
+
+async def _close_quietly(http: HttpClients | None, kv: KeyValueStore | None, db: Database) -> None:
+    for close in (http.aclose if http else None, kv.close if kv else None, db.dispose):
+        if close is None:
+            continue
+        try:
+            await close()
+        except Exception:
+            logger.warning("clean-up after a failed start-up attempt failed", exc_info=True)
 
 
 def _tune_gc(threshold: str) -> None:
@@ -173,6 +242,7 @@ def build_router(*, playground: bool = False) -> APIRouter:
     names: tuple[str, ...] = ("contacts", "call_logs", "message_logs", "user", "admin")
     names += ("calldown", "appointments", "debug", "mcp")  # issue 11's routes
     names += ("managed_auth", "ringcentral")  # issue 8's routes
+    names += ("plugins",)  # issue 10's routes
     for name in names:
         try:
             modules.append(__import__(f"appconnect.api.{name}", fromlist=["router"]))
@@ -206,6 +276,7 @@ class _CORS(CORSMiddleware):
 def mount_routes(app: FastAPI, core: AppConnect) -> None:
     """Add App Connect's routes, CORS and session middleware to an existing FastAPI app."""
     app.router.routes.extend(core.router.routes)
+    _document_security(app)
     app.add_middleware(AppConnectMiddleware, core=core)
     app.add_middleware(
         _CORS,
@@ -214,6 +285,46 @@ def mount_routes(app: FastAPI, core: AppConnect) -> None:
         allow_headers=["*"],
         expose_headers=["x-refreshed-jwt-token"],
     )
+
+
+def _document_security(app: FastAPI) -> None:
+    """Declare the session token's security schemes in ``app`` 's OpenAPI document.
+
+    Routes name them in their ``security`` (see :mod:`appconnect.api.wire`); FastAPI only adds
+    schemes it finds in dependencies, and the routes deliberately have none (they run on
+    Starlette's direct path), so the document gets them here.
+    """
+    from appconnect.api.wire import SECURITY_SCHEMES
+
+    produce = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = produce()
+            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes.update(SECURITY_SCHEMES)
+            _declare_path_parameters(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_path_parameters(document: dict[str, Any]) -> None:
+    """Declare ``{name}`` path parameters FastAPI did not see (routes that read the request
+    themselves): OpenAPI requires every template variable to be a parameter."""
+    for path, item in document.get("paths", {}).items():
+        names = re.findall(r"{([^}/]+)}", path)
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            params = operation.setdefault("parameters", [])
+            known = {(p.get("in"), p.get("name")) for p in params if isinstance(p, dict)}
+            for name in names:
+                if ("path", name) not in known:
+                    params.append(
+                        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                    )
 
 
 def create_app(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from appconnect import __version__
+from appconnect.version import __version__
 
 app = typer.Typer(
     help="Serve and manage RingCentral App Connect connector servers.",
@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 manifest_app = typer.Typer(help="Work with connector manifests.", no_args_is_help=True)
 app.add_typer(manifest_app, name="manifest")
+proxy_app = typer.Typer(
+    help="Work with proxy (declarative) connector configs.", no_args_is_help=True
+)
+app.add_typer(proxy_app, name="proxy")
 
 DEMO_TARGET = "appconnect.cli:demo_app"
 
@@ -206,6 +210,74 @@ def manifest_check(
             typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps({"valid": True, "platforms": sorted(manifest.platforms)}))
+
+
+def _read_proxy_config(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: $: not a readable JSON document: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@proxy_app.command("check")
+def proxy_check(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Proxy config JSON file.")
+    ],
+) -> None:
+    """Validate a proxy config; print every problem with its JSON path, exit 1 on errors."""
+    from appconnect.connectors.proxy.validate import check_config, errors
+
+    problems = check_config(_read_proxy_config(path))
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if errors(problems):
+        raise typer.Exit(1)
+    warnings = len(problems)
+    typer.echo(json.dumps({"valid": True, "warnings": warnings}))
+
+
+@proxy_app.command("put")
+def proxy_put(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Proxy config JSON file.")
+    ],
+    proxy_id: Annotated[str, typer.Option("--proxy-id", help="The proxyId users log in with.")],
+    secret_key_env: Annotated[
+        str | None,
+        typer.Option(help="Environment variable holding the connector secret ({{secretKey}})."),
+    ] = None,
+) -> None:
+    """Store a proxy config in the database (DATABASE_URL); running servers pick it up."""
+    from appconnect.connectors.proxy.sources import ProxyConfigError, store_config
+    from appconnect.security import SecretBox
+    from appconnect.settings import Settings
+    from appconnect.store.db import Database
+
+    config = _read_proxy_config(path)
+    secret = os.environ.get(secret_key_env) if secret_key_env else None
+    if secret_key_env and not secret:
+        raise typer.BadParameter(f"{secret_key_env} is not set", param_hint="--secret-key-env")
+    settings = Settings().resolved()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            if not settings.disable_sync_db_table:
+                await db.migrate()
+            await store_config(
+                db, SecretBox(settings.app_server_secret_key or ""), proxy_id, config, secret
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except ProxyConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"stored": proxy_id}))
 
 
 # Developer commands (``new``, ``check``) live in appconnect.devtools.commands.

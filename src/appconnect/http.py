@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import time
 from collections import OrderedDict
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
@@ -18,9 +19,9 @@ import httpx2
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from appconnect import __version__
 from appconnect.crm_client import CrmClient
 from appconnect.transport import AiohttpTransport
+from appconnect.version import __version__
 
 VERSION_HEADER = "Unified-CRM-Extension-Version"
 
@@ -202,8 +203,13 @@ def retry_after_seconds(
     try:
         seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        seconds = parsed.timestamp() - time.time() if parsed else default
+        try:  # an HTTP date; anything unreadable means "the default wait", never an error
+            parsed = email.utils.parsedate_to_datetime(value)
+            seconds = parsed.timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            seconds = default
+    if not math.isfinite(seconds):
+        seconds = default if math.isnan(seconds) else cap
     return max(0.0, min(seconds, cap))
 
 

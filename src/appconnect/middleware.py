@@ -43,6 +43,9 @@ def _bearer(scope: Scope) -> str | None:
     return parts[1]
 
 
+_UNAVAILABLE = orjson.dumps({"error": "Service unavailable"})
+
+
 class AppConnectMiddleware:
     """Waits for start-up, then works out the request's session token.
 
@@ -62,10 +65,10 @@ class AppConnectMiddleware:
             return
         try:
             runtime = await self.core.ready()
-        except Exception as exc:  # start-up failed: the reference's 503 gate
-            # Production hides the message (it may name hosts or paths); development shows it.
-            detail = type(exc).__name__ if self.core.settings.is_prod else str(exc)
-            body = orjson.dumps({"error": "Service unavailable", "detail": detail})
+        except Exception:  # not started (yet): the reference's 503 gate
+            # Never the exception's text, in any mode: it names drivers, hosts, paths, errno.
+            # The start-up loop logs each failed attempt with its cause.
+            body = _UNAVAILABLE
             await send(
                 {
                     "type": "http.response.start",

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, alias="REDIS_URL")
     # Seconds a connector's outbound CRM call may take (connectors can override per class).
     http_timeout: float = Field(30.0, alias="APPCONNECT_HTTP_TIMEOUT")
+    # Seconds one plugin-server call (token sync, invocation, licence) may take.
+    plugin_timeout: float = Field(10.0, alias="APPCONNECT_PLUGIN_TIMEOUT")
     # Outbound requests/second per platform (0 = unlimited); see docs/configuration.md.
     crm_rate_limit: float = Field(0.0, alias="APPCONNECT_CRM_RATE_LIMIT")
     # Where a development server keeps its generated secrets between restarts.
@@ -88,6 +90,19 @@ class Settings(BaseSettings):
     gc_threshold: str = Field("50000,50,100", alias="APPCONNECT_GC_THRESHOLD")
     # Seconds a worker reuses a user row it read (0 disables); see UserStore for why it is safe.
     user_cache_ttl: float = Field(5.0, alias="APPCONNECT_USER_CACHE_TTL")
+    # Seconds after which a call-log reservation whose create never finished (the process died
+    # during the CRM call) is given up, so the call can be logged again.
+    stale_reservation: float = Field(600.0, alias="APPCONNECT_STALE_RESERVATION", gt=0)
+    # Declarative (proxy) connectors; see docs/proxy-connectors.md.
+    proxy_enabled: bool = Field(False, alias="APPCONNECT_PROXY")
+    proxy_config_path: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_PATH")
+    proxy_config_url: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_URL")
+    proxy_config_cache_ttl: float = Field(60.0, alias="APPCONNECT_PROXY_CONFIG_CACHE_TTL")
+    proxy_secret_keys: str | None = Field(None, alias="APPCONNECT_PROXY_SECRET_KEYS")
+    proxy_allowed_hosts: str | None = Field(None, alias="APPCONNECT_PROXY_ALLOWED_HOSTS")
+    developer_app_server_secret_key: str | None = Field(
+        None, alias="DEVELOPER_APP_SERVER_SECRET_KEY"
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -113,6 +128,15 @@ class Settings(BaseSettings):
     @property
     def admin_extension_ids(self) -> list[str]:
         return _split_list(self.admin_extension_id_dev_pass_list)
+
+    @property
+    def proxy_active(self) -> bool:
+        """Serve platforms without code through the proxy connector."""
+        return bool(self.proxy_enabled or self.proxy_config_path or self.proxy_config_url)
+
+    @property
+    def proxy_allowed_hosts_list(self) -> list[str]:
+        return _split_list(self.proxy_allowed_hosts)
 
     @property
     def call_note_cache_enabled(self) -> bool:
@@ -154,8 +178,12 @@ class Settings(BaseSettings):
         "is_prod",
         "disable_sync_db_table",
         "http_timeout",
+        "plugin_timeout",
         "crm_rate_limit",
         "contact_cache_ttl",
+        "stale_reservation",
+        "proxy_enabled",
+        "proxy_config_cache_ttl",
         "access_log",
         "playground",
         mode="before",

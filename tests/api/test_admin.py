@@ -67,6 +67,18 @@ class BareCRM(MappingCRM):
     update_server_logging_settings = None  # type: ignore[assignment]
 
 
+class RevokedCRM(MappingCRM):
+    """An OAuth connector whose refresh step reports the grant as revoked."""
+
+    auth_type = "oauth"
+
+    def get_oauth_info(self, **_: Any) -> dict[str, Any]:
+        return {"clientId": "c", "clientSecret": "s", "accessTokenUri": f"{CRM}/token"}
+
+    async def check_and_refresh_access_token(self, *_: Any) -> None:
+        return None
+
+
 class Env:
     def __init__(self, client: httpx2.AsyncClient, rt: Runtime, rc_api: FakeRingCentral,
                  crm_users: list[dict[str, Any]], connector: MappingCRM) -> None:  # fmt: skip
@@ -98,6 +110,7 @@ async def env(settings: Settings) -> AsyncIterator[Env]:
     connector = MappingCRM()
     registry.register_connector("mapcrm", connector)
     registry.register_connector("barecrm", BareCRM())
+    registry.register_connector("revokedcrm", RevokedCRM())
     app = create_app(
         registry, settings=settings, http_transport=rc_api.wrap(httpx2.MockTransport(crm))
     )
@@ -396,3 +409,52 @@ async def test_admin_config_row_never_holds_tokens_in_plain_text(settings: Setti
         assert "rc-admin-access" not in str(dict(row)) and "rc-refresh" not in str(dict(row))
         config = await admin_settings.get_config(e.rt, hashed)
         assert config is not None and config.admin_access_token == "rc-admin-access"
+
+
+async def test_user_mapping_with_a_revoked_crm_session_is_401(settings: Settings) -> None:
+    async with env(settings) as e:
+        auth = await e.user("r1", "revokedcrm")
+        for path in ("/admin/userMapping", "/admin/reinitializeUserMapping"):
+            reply = await e.client.post(
+                path, json={"rcExtensionList": EXTENSIONS}, headers={**auth, **rc("admin-a")}
+            )
+            assert (reply.status_code, reply.json()) == (
+                401,
+                {
+                    "successful": False,
+                    "returnMessage": {
+                        "message": "User session expired. Please connect again.",
+                        "messageType": "warning",
+                        "ttl": 5000,
+                    },
+                    "isRevokeUserSession": True,
+                    "errorCode": "CRM_SESSION_REVOKED",
+                },
+            )
+
+
+async def test_tampered_sessions_on_admin_routes(settings: Settings) -> None:
+    async with env(settings) as e:
+        auth = await e.user()
+        tampered = {"Authorization": auth["Authorization"][:-2] + "xx", **rc("admin-a")}
+        for method, path, body in [
+            ("GET", "/admin/settings", None),
+            ("POST", "/admin/userMapping", {"rcExtensionList": []}),
+            ("POST", "/admin/reinitializeUserMapping", {"rcExtensionList": []}),
+            ("GET", "/admin/serverLoggingSettings", None),
+            ("POST", "/admin/serverLoggingSettings", {"additionalFieldValues": {}}),
+            ("GET", "/admin/managedAuth", None),
+            ("POST", "/admin/managedAuth", {"values": {}}),
+        ]:
+            reply = await e.client.request(method, path, json=body, headers=tampered)
+            assert_text(reply, 400, NOAUTH)
+        # A legacy query token that does not decode reaches the route: no user by it.
+        bad = "?jwtToken=" + auth["Authorization"].removeprefix("Bearer ")[:-2] + "xx"
+        for path in ("/admin/settings", "/admin/userMapping", "/admin/managedAuth"):
+            method = "GET" if path != "/admin/userMapping" else "POST"
+            reply = await e.client.request(
+                method, path + bad, json={"rcExtensionList": []}, headers=rc("admin-a")
+            )
+            assert_text(reply, 400, "User not found")
+        reply = await e.client.get("/admin/serverLoggingSettings" + bad)
+        assert_text(reply, 400, NOAUTH)

@@ -219,6 +219,8 @@ async def test_create_without_contact(h: Harness, contact_id: Any) -> None:
     [(401, mapped("Authorization error", AUTH_TEXT, "1")),
      (403, mapped("Authorization error", AUTH_TEXT, "1")),
      (429, mapped("Rate limit exceeded", RATE_TEXT, "1")),
+     (404, mapped("Error creating call log", CREATE_TEXT, 1)),
+     (409, mapped("Error creating call log", CREATE_TEXT, 1)),
      (500, mapped("Error creating call log", CREATE_TEXT, 1)),
      (httpx2.ReadTimeout, mapped("Error creating call log", CREATE_TEXT, 1))],
 )
@@ -267,13 +269,48 @@ async def test_revoked_session_is_401(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"logInfo": "x"}, {"logInfo": {"id": "1"}}, {"logInfo": {"sessionId": "s"}}]
+    "body", [{}, {"logInfo": {"id": "1"}}, {"logInfo": {"sessionId": "s"}}]
 )
-async def test_create_without_call_identity_is_400(h: Harness, body: dict[str, Any]) -> None:
+async def test_create_without_call_identity_is_a_business_failure(
+    h: Harness, body: dict[str, Any]
+) -> None:
+    """The reference's handler fails on the missing key: 200, successful false, a warning."""
     auth = await h.login()
     response = await h.client.post("/callLog", json=body, headers=auth)
-    assert response.status_code == 400
-    assert set(response.json()) == {"error"}
+    assert (response.status_code, response.headers["content-type"]) == (200, "application/json")
+    reply = response.json()
+    assert set(reply) == {"successful", "returnMessage"} and reply["successful"] is False
+    assert reply["returnMessage"]["messageType"] == "warning"
+    assert "required" in reply["returnMessage"]["message"]
+    assert h.crm.calls() == [] and await h.link_rows() == []
+
+
+async def test_update_and_disposition_without_session_id_are_business_failures(
+    h: Harness,
+) -> None:
+    auth = await h.login()
+    for response in (
+        await h.client.patch("/callLog", json={"note": "n"}, headers=auth),
+        await h.client.patch("/callLog", json={"sessionId": ""}, headers=auth),
+        await h.client.put("/callDisposition", json={"dispositions": {}}, headers=auth),
+    ):
+        assert response.status_code == 200
+        assert response.json() == warning("sessionId is required")
+    assert h.crm.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [({"logInfo": "x"}, "logInfo: Input should be an object"),
+     ({"logInfo": {"sessionId": "s", "id": "1"}, "note": 5},
+      "note: Input should be a valid string"),
+     ([1], "request body must be a JSON object")],
+)
+async def test_create_with_mistyped_fields_is_400(h: Harness, body: Any, error: str) -> None:
+    auth = await h.login()
+    response = await h.client.post("/callLog", json=body, headers=auth)
+    assert (response.status_code, response.json()) == (400, {"error": error})
+    assert h.crm.calls() == [] and await h.link_rows() == []
 
 
 async def test_malformed_json_is_400(h: Harness) -> None:
@@ -413,8 +450,8 @@ async def test_lookup_failures(h: Harness) -> None:
     assert (await h.client.get("/callLog", headers=auth)).json() == {"successful": False}
     await _add_row(h, "s-1", log_id="act-404")
     response = await h.client.get("/callLog?sessionIds=s-1&requireDetails=true", headers=auth)
-    assert response.json() == mapped(
-        "Authorization error", AUTH_TEXT, "1")  # the CRM answered 404
+    assert response.json() == mapped(  # the CRM answered 404: not an authorization problem
+        "Error getting call log", "Please check if your account has permission to READ logs.", 1)
     h.crm.fail_with("GET", 500)
     response = await h.client.get("/callLog?sessionIds=s-1&requireDetails=true", headers=auth)
     assert response.json() == mapped(

@@ -204,7 +204,8 @@ async def test_update_call_log_full_absent_and_null(h: Harness) -> None:
     }
     auth = await h.login()
     await h.client.post("/callLog", json=log_body("s-1"), headers=auth)
-    full = {key: f"v-{key}" for key in UPDATE_OPTIONAL} | {"duration": 30, "legs": []}
+    full = {key: f"v-{key}" for key in UPDATE_OPTIONAL}
+    full |= {"duration": 30, "legs": [], "additionalSubmission": {"a": 1}}
     await h.client.patch("/callLog", json={"sessionId": "s-1", **full}, headers=auth)
     check(rec(h).last("updateCallLog"), documented)
 

@@ -284,10 +284,28 @@ async def test_forced_refresh_that_finds_nothing_drops_the_stale_entry(server: S
             "You have exceeded the maximum number of requests allowed by testcrm. Please try "
             "again in the next minute. If the problem persists please contact support.",
         ),
+        *(  # a throttled read with an unreadable Retry-After is still a rate limit
+            (
+                httpx2.Response(429, headers={"Retry-After": value}),
+                "Rate limit exceeded",
+                "You have exceeded the maximum number of requests allowed by testcrm. Please "
+                "try again in the next minute. If the problem persists please contact support.",
+            )
+            for value in ("soon", "Fri, 99 Foo 2026 99:00:00 GMT", "nan", "-5", "1e400")
+        ),
+        *(  # only 401/403 send the user to log out: a missing record is not an auth problem
+            (
+                httpx2.Response(status),
+                "Error finding contact",
+                "Please check if your account has permission to GET contacts.",
+            )
+            for status in (400, 404, 409, 500)
+        ),
         (
-            httpx2.Response(500),
-            "Error finding contact",
-            "Please check if your account has permission to GET contacts.",
+            httpx2.Response(403),
+            "Authorization error",
+            "It seems like there's something wrong with your authorization of testcrm. "
+            "Please Logout and then Connect your testcrm account within this extension.",
         ),
         (
             httpx2.ReadTimeout,

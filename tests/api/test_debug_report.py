@@ -101,4 +101,5 @@ async def test_storage_failure_answers_400(api: tuple[httpx2.AsyncClient, Runtim
 
     rt.state[debug_reports.STATE_KEY] = Broken()
     response = await client.get("/debug/report/url", headers=bearer("x"))
-    assert response.status_code == 400 and response.json() == {"error": "bucket unreachable"}
+    # An infrastructure error never reaches the client as text (issue 12, item 5).
+    assert response.status_code == 400 and response.json() == {"error": "Internal server error"}

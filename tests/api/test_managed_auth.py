@@ -412,3 +412,74 @@ async def test_managed_oauth_cache_state_and_deletion(settings: Settings) -> Non
         assert (await e.client.get(state_path, headers=rc("admin-a"))).json()[
             "hasPendingOAuth"
         ] is False
+
+
+class ManagedOAuthCRM(ManagedCRM):
+    """An OAuth connector whose own client settings must lose to the admin's managed ones."""
+
+    auth_type = "oauth"
+
+    def get_oauth_info(self, **_: Any) -> dict[str, Any]:
+        return {"clientId": "own", "clientSecret": "own", "accessTokenUri": "https://own/t"}
+
+    async def get_user_info(self, *, auth_header: str, **_: Any) -> Any:
+        assert auth_header == "Bearer managed-at"
+        return UserInfoResult(
+            successful=True, platform_user_info=PlatformUserInfo(id="o1", name="Oli")
+        )
+
+
+async def test_cached_managed_oauth_values_drive_the_crm_login_then_belong_to_the_account(
+    settings: Settings,
+) -> None:
+    import base64
+    from urllib.parse import parse_qs
+
+    seen: list[httpx2.Request] = []
+
+    async def crm(request: httpx2.Request) -> httpx2.Response:
+        await request.aread()
+        seen.append(request)
+        return httpx2.Response(200, json={"access_token": "managed-at", "expires_in": 3600})
+
+    rc_api = FakeRingCentral()
+    rc_api.caller("admin-a", "acc-A", 11, admin=True)
+    registry = ConnectorRegistry()
+    registry.register_connector("ocrm", ManagedOAuthCRM())
+    app = create_app(
+        registry, settings=settings, http_transport=rc_api.wrap(httpx2.MockTransport(crm))
+    )
+    async with serve(app) as (client, rt):
+        values = {
+            "clientId": "managed-id",
+            "clientSecret": "managed-secret",
+            "accessTokenUri": "https://crm.example/token",
+        }
+        await client.post(
+            "/admin/managedOAuth/cache", json={"values": values}, headers=rc("admin-a")
+        )
+        callback = "https://app.example/cb?code=c1&state=platform%3Docrm"
+        login = await client.get(
+            "/oauth-callback", params={"callbackUri": callback, "rcAccountId": "acc-A"}
+        )
+        assert login.status_code == 200, login.text
+        assert login.json()["name"] == "Oli"
+        assert str(seen[0].url) == "https://crm.example/token"
+        assert (
+            seen[0].headers["authorization"]
+            == "Basic " + base64.b64encode(b"managed-id:managed-secret").decode()
+        )
+        assert parse_qs(seen[0].content.decode())["code"] == ["c1"]
+        state = await client.get("/oauthManagedAuthState?platform=ocrm", headers=rc("admin-a"))
+        assert state.json() == {
+            "isAdmin": True,
+            "hasAccountOAuth": True,
+            "hasPendingOAuth": False,
+            "oauthValues": {
+                "clientId": "managed-id",
+                "accessTokenUri": "https://crm.example/token",
+            },
+        }
+        async with rt.db.session() as session:
+            raw = str((await session.execute(text('SELECT * FROM "accountData"'))).all())
+        assert "managed-secret" not in raw and "managed-id" not in raw

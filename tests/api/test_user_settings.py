@@ -285,6 +285,10 @@ async def test_preload_settings(db_url: str) -> None:
         assert by_hash.json() == {"userSettings": settings}
         by_token = await h.client.get("/user/preloadSettings", headers=rc("agent-token"))
         assert by_token.json() == {"userSettings": settings}
+        # A new user (no settings of their own) sees the admin's entries.
+        auth = await login(h)
+        fresh = await h.client.get(f"/user/settings?rcAccountId={HASHED_ACCOUNT}", headers=auth)
+        assert fresh.json() == settings
         refused = await h.client.get("/user/preloadSettings", headers=rc("unknown-token"))
         assert (refused.status_code, refused.json()) == (
             400,
@@ -362,3 +366,55 @@ async def test_refresh_info_calls_the_connector_and_maps_errors(db_url: str) -> 
             "successful": False,
             "returnMessage": {"message": "User not found", "messageType": "warning", "ttl": 5000},
         }
+
+
+RICH_CALL = {
+    "aiNote": "AI says hi",
+    "transcript": "T: hello",
+    "ringSenseTranscript": "ace t",
+    "ringSenseSummary": "ace s",
+    "ringSenseAIScore": "7",
+    "ringSenseBulletedSummary": "* b",
+    "ringSenseLink": "https://rs.example/1",
+}
+# (setting, default): every section switch of the composer (log-composition.md §4).
+TOGGLES = [
+    ("addCallLogNote", True), ("addCallSessionId", False), ("addRingCentralUserName", False),
+    ("addRingCentralNumber", False), ("addCallLogSubject", True),
+    ("addCallLogContactNumber", False), ("addCallLogDateTime", True),
+    ("addCallLogDuration", True), ("addCallLogResult", True), ("addCallLogRecording", True),
+    ("addCallLogAiNote", True), ("addCallLogTranscript", True),
+    ("addCallLogRingSenseRecordingTranscript", True), ("addCallLogRingSenseRecordingSummary", True),
+    ("addCallLogRingSenseRecordingAIScore", True),
+    ("addCallLogRingSenseRecordingBulletedSummary", True),
+    ("addCallLogRingSenseRecordingLink", True), ("addCallLogLegs", True),
+]  # fmt: skip
+DEFAULT_BODY = (
+    "- Note: Test note\n- Summary: Test Call\n- Date/Time: 2024-01-15 10:30:00 AM\n"
+    "- Duration: 2 minutes\n- Result: Completed\n- Call recording link: https://rec.example/1\n"
+    "\n- AI Note:\nAI says hi\n--- END\n\n- Transcript:\nT: hello\n--- END\n"
+    "\n- ACE transcript:\nace t\n--- END\n\n- ACE summary:\nace s\n--- END\n- Call score: 7\n"
+    "\n- ACE bulleted summary:\n* b\n--- END\n- ACE recording link: https://rs.example/1\n"
+)
+FLIPPED_BODY = (
+    "- Session Id: s-1\n- RingCentral user name: John Doe\n"
+    "- RingCentral number and extension: +1234567890 \n- Contact Number: +0987654321\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [({}, DEFAULT_BODY), ({k: {"value": not on} for k, on in TOGGLES}, FLIPPED_BODY)],
+    ids=["defaults", "every-toggle-flipped"],
+)
+async def test_every_section_toggle_reaches_the_composer(
+    db_url: str, settings: dict[str, Any], expected: str
+) -> None:
+    async with app(db_url, SettingsConnector("text/plain")) as h:
+        auth = await login(h)
+        await h.client.post("/user/settings", json={"userSettings": settings}, headers=auth)
+        call = log_body("s-1", **RICH_CALL)
+        call["logInfo"]["recording"] = {"link": "https://rec.example/1"}
+        logged = await h.client.post("/callLog", json=call, headers=auth)
+        assert logged.json()["successful"] is True, logged.text
+        assert h.crm.activities["act-1"]["body"] == expected

@@ -141,3 +141,49 @@ def test_demo_flow_over_a_real_socket(server: str) -> None:
         )
         assert message.status_code == 200, message.text
         assert message.json()["successful"] is True and message.json()["logIds"] == ["m1"]
+
+
+def test_ctrl_c_after_reads_and_writes_exits_cleanly(tmp_path: Path) -> None:
+    """SIGINT on a server whose SQLite threads have worked: exit 0, no traceback."""
+    import signal
+
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("APP_SERVER", "HASH_KEY", "DATABASE_URL"))
+    }
+    cli = Path(sys.executable).with_name("appconnect")
+    proc = subprocess.Popen(
+        [str(cli), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx2.get(f"{base}/isAlive", timeout=0.5).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                time.sleep(0.05)
+        with httpx2.Client(base_url=base, timeout=10) as client:
+            login = client.post("/apiKeyLogin", json={"platform": "demo", "apiKey": "k"})
+            headers = {"Authorization": f"Bearer {login.json()['jwtToken']}"}
+            client.get("/contact", params={"phoneNumber": "+16505550100"}, headers=headers)
+            body = {"logInfo": {"id": "c1", "sessionId": "s1", "direction": "Inbound",
+                                "from": {"phoneNumber": "+16505550100"},
+                                "to": {"phoneNumber": "+1"}},
+                    "contactId": "sample-ada"}
+            assert client.post("/callLog", json=body, headers=headers).json()["successful"]
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = output.decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "ERROR" not in text, text

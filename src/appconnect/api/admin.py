@@ -9,20 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.responses import Response
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
+from starlette.responses import HTMLResponse, Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
 from appconnect.api.user import openapi_body, reply
+from appconnect.api.wire import AnyObject, documented, replies
 from appconnect.services import admin
 from appconnect.services.ringcentral import extract_rc_token
 
 router = routing.router(tags=["admin"])
-_RC = documented_query("rcAccessToken")
+_RC = documented(query=("rcAccessToken",))
+
+
+class AnyList(RootModel[list[Any]]):
+    """A JSON array (the user-mapping rows)."""
 
 
 class AdminSettingsUpdate(BaseModel):
@@ -73,7 +77,7 @@ async def parsed_body(
         raw = await read_body(request)
         model.model_validate(raw)
     except BadBody as exc:
-        return {}, r.error(str(exc))
+        return {}, r.failed(exc)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
@@ -88,7 +92,8 @@ def rc_token(request: Request, body: dict[str, Any] | None = None) -> str | None
 @router.post(
     "/admin/settings",
     openapi_extra={**openapi_body(AdminSettingsUpdate), **_RC},
-    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+    response_class=HTMLResponse,  # documentation only: the reply is plain text
+    responses=replies(None),
 )
 async def post_admin_settings(request: Request) -> Response:
     body, bad = await parsed_body(request, AdminSettingsUpdate)
@@ -111,7 +116,7 @@ async def get_admin_settings(request: Request) -> Response:
 
 async def _user_mapping(request: Request, reinitialize: bool) -> Response:
     s = session(request)
-    if not s.valid:
+    if not s.present:
         return r.text(r.NOAUTH, 400)
     body, bad = await parsed_body(request, UserMappingRequest)
     if bad is not None:
@@ -122,19 +127,27 @@ async def _user_mapping(request: Request, reinitialize: bool) -> Response:
     return reply(status, result)
 
 
-@router.post("/admin/userMapping", openapi_extra={**openapi_body(UserMappingRequest), **_RC})
+@router.post(
+    "/admin/userMapping",
+    openapi_extra={**openapi_body(UserMappingRequest), **_RC},
+    responses=replies(AnyList),
+)
 async def user_mapping(request: Request) -> Response:
     return await _user_mapping(request, False)
 
 
 @router.post(
-    "/admin/reinitializeUserMapping", openapi_extra={**openapi_body(UserMappingRequest), **_RC}
+    "/admin/reinitializeUserMapping",
+    openapi_extra={**openapi_body(UserMappingRequest), **_RC},
+    responses=replies(AnyList),
 )
 async def reinitialize_user_mapping(request: Request) -> Response:
     return await _user_mapping(request, True)
 
 
-@router.get("/admin/serverLoggingSettings")
+@router.get(
+    "/admin/serverLoggingSettings", openapi_extra=documented(), responses=replies(AnyObject)
+)
 async def get_server_logging_settings(request: Request) -> Response:
     s = session(request)
     if not s.valid:
@@ -143,7 +156,11 @@ async def get_server_logging_settings(request: Request) -> Response:
     return reply(status, result)
 
 
-@router.post("/admin/serverLoggingSettings", openapi_extra=openapi_body(ServerLoggingUpdate))
+@router.post(
+    "/admin/serverLoggingSettings",
+    openapi_extra=openapi_body(ServerLoggingUpdate),
+    responses=replies(AnyObject),
+)
 async def update_server_logging_settings(request: Request) -> Response:
     s = session(request)
     if not s.present:

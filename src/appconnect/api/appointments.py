@@ -120,7 +120,7 @@ async def _reply(flow: Awaitable[dict[str, Any]]) -> Response:
     try:
         result = await flow
     except rules.ContractViolation as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return r.business(result)
 
 
@@ -169,7 +169,7 @@ async def create_appointment(request: Request) -> Response:
     try:
         payload = rules.create_payload(await _body(request))
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     except rules.Invalid as exc:
         return _invalid(exc)
     rt = runtime(request)
@@ -190,7 +190,7 @@ async def update_appointment(request: Request) -> Response:
     try:
         patch = rules.patch_body(await _body(request))
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     except rules.Invalid as exc:
         return _invalid(exc)
     appointment_id = request.path_params["appointmentId"]
@@ -215,7 +215,7 @@ async def update_appointment_status(request: Request) -> Response:
     try:
         status = rules.status_value(await _body(request))
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     except rules.Invalid as exc:
         return _invalid(exc)
     appointment_id = request.path_params["appointmentId"]

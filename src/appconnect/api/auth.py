@@ -9,8 +9,10 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
-from appconnect.api.body import BadBody, read_body
-from appconnect.api.session import runtime, session
+from appconnect.api import wire as w
+from appconnect.api.body import BadBody
+from appconnect.api.session import INVALID_JWT, runtime, session
+from appconnect.api.wire import documented, replies
 from appconnect.services import auth
 
 router = routing.router(tags=["auth"])
@@ -20,19 +22,31 @@ def _reply(status: int, body: Any) -> Response:
     return r.text(body, status) if isinstance(body, str) else r.json(body, status)
 
 
-@router.post("/apiKeyLogin")
+@router.post(
+    "/apiKeyLogin",
+    openapi_extra=documented(w.ApiKeyLogin, session=False),
+    responses={
+        **replies(w.LoggedIn),
+        400: {
+            "description": "Login refused: the connector's message, a missing platform (plain "
+            "text) or the exception envelope.",
+            "model": w.LoginFailed,
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
+)
 async def api_key_login(request: Request) -> Response:
     try:
-        body = await read_body(request)
+        body = await w.parse(request, w.ApiKeyLogin)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     status, reply = await auth.api_key_login(
         runtime(request), body, request.headers, dict(request.query_params)
     )
     return _reply(status, reply)
 
 
-@router.get("/oauth-callback")
+@router.get("/oauth-callback", responses=replies(w.LoggedIn))
 async def oauth_callback(
     request: Request,
     callbackUri: str | None = None,
@@ -46,7 +60,9 @@ async def oauth_callback(
     return _reply(status, reply)
 
 
-@router.post("/unAuthorize")
+@router.post(
+    "/unAuthorize", openapi_extra=documented(), responses=replies(w.ReturnMessage, text_ok=True)
+)
 async def unauthorize(request: Request) -> Response:
     s = session(request)
     if not s.present:
@@ -55,18 +71,18 @@ async def unauthorize(request: Request) -> Response:
     return _reply(status, reply)
 
 
-@router.get("/authValidation")
+@router.get("/authValidation", openapi_extra=documented(), responses=replies(w.Outcome))
 async def auth_validation(request: Request) -> Response:
     s = session(request)
     if not s.present:
         return r.text(r.NOAUTH, 400)
     if not s.valid:
-        return r.text("Invalid JWT token", 400)
+        return r.text(INVALID_JWT, 400)
     status, reply = await auth.auth_validation(runtime(request), s.user_id, s.platform)
     return _reply(status, reply)
 
 
-@router.get("/licenseStatus")
+@router.get("/licenseStatus", openapi_extra=documented(), responses=replies(w.LicenseStatus))
 async def license_status(request: Request) -> Response:
     s = session(request)
     if not s.present:
@@ -78,7 +94,7 @@ async def license_status(request: Request) -> Response:
             }
         )
     if not s.decodable:
-        return r.text("Invalid JWT token", 400)
+        return r.text(INVALID_JWT, 400)
     if not s.valid:
         return r.text("No user ID", 400)
     status, reply = await auth.license_status(runtime(request), s.user_id, s.platform)

@@ -36,9 +36,14 @@ async def read_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
+    return decode_body(raw, request.headers.get("content-type", ""))
+
+
+def decode_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    """A non-empty body as an object, decoded by its content type (JSON when unsure)."""
     if len(raw) > MAX_BODY:
         raise BadBody("request entity too large")
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    ctype = content_type.split(";")[0].strip().lower()
     if ctype == "application/x-www-form-urlencoded":
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     if ctype.endswith("/xml") or ctype.endswith("+xml"):
@@ -51,7 +56,16 @@ async def read_body(request: Request) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadBody(f"Unexpected token in JSON at position {exc.pos}") from exc
+        raise BadBody(json_error(raw)) from exc
     if not isinstance(data, dict):
         raise BadBody("request body must be a JSON object")
     return data
+
+
+def json_error(raw: bytes) -> str:
+    """The message for malformed JSON, as the reference's body parser words it."""
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return f"Unexpected token in JSON at position {exc.pos}"
+    return "request body must be a JSON object"

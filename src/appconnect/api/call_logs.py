@@ -16,9 +16,10 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
-from appconnect.api.body import BadBody, read_body
-from appconnect.api.params import documented_query
-from appconnect.api.session import Session, runtime, session
+from appconnect.api import wire as w
+from appconnect.api.body import BadBody
+from appconnect.api.session import INVALID_JWT, Session, runtime, with_session
+from appconnect.api.wire import documented, replies
 from appconnect.services.call_log_create import create_call_log
 from appconnect.services.call_log_store import Identity
 from appconnect.services.call_log_update import update_call_log
@@ -29,12 +30,12 @@ from appconnect.services.call_logs import (
     lookup_call_logs,
     upsert_call_disposition,
 )
+from appconnect.services.errors import client_message, failure
 
 logger = logging.getLogger("appconnect.api.call_logs")
 
 router = routing.router(tags=["Call Logs"])
 
-INVALID_JWT = "Invalid JWT token"
 SSCL_USER_AGENT = "SSCL"
 
 
@@ -51,25 +52,26 @@ async def _answer(flow: Awaitable[dict[str, Any]], *keys: str) -> Response:
     """Run a flow; an exception it did not map itself is the reference's 400 envelope."""
     try:
         result = await flow
-    except (BadBody, InvalidLogRequest) as exc:
-        return r.error(str(exc))
+    except BadBody as exc:
+        return r.failed(exc)
+    except InvalidLogRequest as exc:  # the reference's status and keys, a clearer message
+        return r.business(failure(client_message(exc)), *keys)
     except Exception as exc:
         logger.exception("call-log route failed")
-        return r.error(str(exc) or type(exc).__name__)
+        return r.failed(exc)
     return r.business(result, *keys)
 
 
 @router.get(
     "/callLog",
-    openapi_extra=documented_query(
-        "sessionIds", "extensionNumber", "hashedExtensionId", "requireDetails"
+    openapi_extra=documented(
+        query=("sessionIds", "extensionNumber", "hashedExtensionId", "requireDetails")
     ),
+    responses=replies(w.CallLogLookup, revocable=True),
 )
-async def get_call_log(request: Request) -> Response:
+@with_session()
+async def get_call_log(request: Request, s: Session) -> Response:
     """Which calls are already logged (at most five session ids), optionally with CRM details."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
     query = request.query_params
     flow = lookup_call_logs(
         runtime(request),
@@ -81,58 +83,65 @@ async def get_call_log(request: Request) -> Response:
     return await _answer(flow, "successful", "logs", "returnMessage")
 
 
-@router.post("/callLog")
-async def post_call_log(request: Request) -> Response:
+@router.post(
+    "/callLog",
+    openapi_extra=documented(w.CallLogCreate),
+    responses=replies(w.CallLogCreated, revocable=True),
+)
+@with_session()
+async def post_call_log(request: Request, s: Session) -> Response:
     """Create the CRM activity for a call (once per session and extension identity)."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
 
     async def flow() -> dict[str, Any]:
-        body = await read_body(request)
+        body = await w.parse(request, w.CallLogCreate)
         return await create_call_log(runtime(request), _caller(request, s), body)
 
     return await _answer(flow(), "successful", "logId", "returnMessage")
 
 
-@router.patch("/callLog")
-async def patch_call_log(request: Request) -> Response:
+@router.patch(
+    "/callLog",
+    openapi_extra=documented(w.CallLogUpdate),
+    responses=replies(w.CallLogUpdated, revocable=True),
+)
+@with_session()
+async def patch_call_log(request: Request, s: Session) -> Response:
     """Update the CRM activity of a logged call."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
 
     async def flow() -> dict[str, Any]:
-        body = await read_body(request)
+        body = await w.parse(request, w.CallLogUpdate)
         return await update_call_log(runtime(request), _caller(request, s), body)
 
     return await _answer(flow(), "successful", "logId", "updatedNote", "returnMessage")
 
 
-@router.post("/callLog/cacheNote")
-async def post_cache_note(request: Request) -> Response:
+@router.post(
+    "/callLog/cacheNote",
+    openapi_extra=documented(w.NoteToCache),
+    responses=replies(w.Outcome),
+)
+@with_session()
+async def post_cache_note(request: Request, s: Session) -> Response:
     """Keep a note for an hour so server-side logging can write it into the CRM."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
 
     async def flow() -> dict[str, Any]:
-        body = await read_body(request)
+        body = await w.parse(request, w.NoteToCache)
         return await cache_note(runtime(request), s.platform or "", body, user_id=s.user_id or "")
 
     return await _answer(flow(), "successful", "returnMessage")
 
 
-@router.put("/callDisposition")
-async def put_call_disposition(request: Request) -> Response:
+@router.put(
+    "/callDisposition",
+    openapi_extra=documented(w.CallDisposition),
+    responses=replies(w.Outcome, revocable=True),
+)
+@with_session(invalid_token=INVALID_JWT)
+async def put_call_disposition(request: Request, s: Session) -> Response:
     """Write disposition values onto the CRM activity of a logged call."""
-    s = session(request)
-    if not s.valid:
-        invalid = s.present and not s.decodable
-        return r.text(INVALID_JWT if invalid else r.NOAUTH, 400)
 
     async def flow() -> dict[str, Any]:
-        body = await read_body(request)
+        body = await w.parse(request, w.CallDisposition)
         return await upsert_call_disposition(runtime(request), _caller(request, s), body)
 
     return await _answer(flow(), "successful", "returnMessage")

@@ -109,7 +109,7 @@ async def schedule_call_down(request: Request) -> Response:
         body = await _object_body(request)
         item_id = await calldown.schedule(runtime(request), s.user_id or "", s.platform, body)
     except (BadBody, CallDownError) as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return r.json({"successful": True, "id": item_id})
 
 
@@ -148,7 +148,7 @@ async def update_call_down_item(request: Request) -> Response:
             return r.error("Missing id")
         await calldown.update_item(runtime(request), s.user_id or "", s.platform, item_id, body)
     except (BadBody, CallDownError) as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return r.json({"successful": True})
 
 
@@ -165,5 +165,5 @@ async def delete_call_down_item(request: Request) -> Response:
     try:
         await calldown.delete_item(runtime(request), s.user_id or "", s.platform, item_id)
     except CallDownError as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return r.json({"successful": True})

@@ -12,34 +12,34 @@ Input checks of ours, on top of the reference (which forwards anything to the CR
 from __future__ import annotations
 
 from fastapi import Request
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
+from appconnect.api import wire as w
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.params import documented_query
-from appconnect.api.session import runtime, session
+from appconnect.api.session import INVALID_JWT, Session, runtime, with_session
+from appconnect.api.wire import documented, replies
 from appconnect.connectors.args import given
 from appconnect.services import contacts
 
 router = routing.router(tags=["contacts"])
 
 INVALID_PHONE = "Invalid phone number"
-INVALID_JWT = "Invalid JWT token"
 _WIRE_KEYS = ("successful", "returnMessage", "contact")
 
 
 @router.get(
     "/contact",
-    openapi_extra=documented_query(
-        "phoneNumber", "overridingFormat", "isExtension", "isForceRefreshAccountData"
+    openapi_extra=documented(
+        query=("phoneNumber", "overridingFormat", "isExtension", "isForceRefreshAccountData")
     ),
+    responses=replies(w.ContactResult, revocable=True),
 )
-async def find_contact(request: Request) -> Response:
+@with_session()
+async def find_contact(request: Request, s: Session) -> Response:
     """Contacts matching a phone number, from the account cache or the CRM."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
     query = request.query_params
     phoneNumber = query.get("phoneNumber")
     overridingFormat = query.get("overridingFormat")
@@ -61,19 +61,25 @@ async def find_contact(request: Request) -> Response:
     return r.business(result, *_WIRE_KEYS)
 
 
-@router.post("/contact")
-async def create_contact(request: Request) -> Response:
+@router.post(
+    "/contact",
+    openapi_extra=documented(w.ContactCreate),
+    responses=replies(w.ContactResult, revocable=True),
+)
+@with_session()
+async def create_contact(request: Request, s: Session) -> Response:
     """Create a CRM contact; body ``{phoneNumber, newContactName, newContactType, ...}``."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
     try:
         body = await read_body(request)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     phone = body.get("phoneNumber")
     if not contacts.is_valid_phone_input(phone):
         return r.text(INVALID_PHONE, 400)
+    try:
+        body = dict(w.adapter(w.ContactCreate).validate_python(body))
+    except ValidationError as exc:
+        return r.failed(BadBody(w.first_error(exc)))
     new = contacts.NewContact(
         phone_number=phone,
         name=given(body, "newContactName"),
@@ -84,15 +90,15 @@ async def create_contact(request: Request) -> Response:
     return r.business(result, *_WIRE_KEYS)
 
 
-@router.get("/custom/contact/search")
-async def find_contact_with_name(request: Request, name: str | None = None) -> Response:
+@router.get(
+    "/custom/contact/search",
+    openapi_extra=documented(query=("name",)),
+    responses=replies(w.ContactResult, revocable=True),
+)
+@with_session(invalid_token=INVALID_JWT, no_user=INVALID_JWT)
+async def find_contact_with_name(request: Request, s: Session) -> Response:
     """Contacts matching a name (the manual search of ``page.useContactSearch``)."""
-    s = session(request)
-    if not s.present:
-        return r.text(r.NOAUTH, 400)
-    if not s.valid:
-        return r.text(INVALID_JWT, 400)
     result = await contacts.find_contact_with_name(
-        runtime(request), s.user_id, s.platform or "", name
+        runtime(request), s.user_id, s.platform or "", request.query_params.get("name")
     )
     return r.business(result, *_WIRE_KEYS)

@@ -69,7 +69,7 @@ async def report_url(request: Request) -> Response:
     try:
         url = await _store(rt).upload_url(target, base)
     except Exception as exc:  # the reference hangs here; we answer (spec §10 #6)
-        return r.error(str(exc) or type(exc).__name__)
+        return r.failed(exc)
     return r.json({"presignedUrl": url})
 
 
@@ -82,6 +82,7 @@ async def upload_report(request: Request) -> Response:
     body = await request.body()
     try:
         key = await store.save(request.path_params["grant"], body)
-    except reports.ReportError as exc:
-        return r.error(str(exc), 403 if "expired" in str(exc) else 413)
+    except reports.ReportError as exc:  # our own message: the grant expired, or too large
+        message = exc.args[0] if exc.args else type(exc).__name__
+        return r.error(message, 403 if "expired" in message else 413)
     return r.json({"successful": True, "key": key})

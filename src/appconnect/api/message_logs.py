@@ -11,23 +11,27 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
-from appconnect.api.body import BadBody, read_body
-from appconnect.api.session import runtime, session
+from appconnect.api import wire as w
+from appconnect.api.body import BadBody
+from appconnect.api.session import Session, runtime, with_session
+from appconnect.api.wire import documented, replies
 from appconnect.services.message_logs import log_messages
 
 router = routing.router(tags=["message logs"])
 
 
-@router.post("/messageLog")
-async def create_message_log(request: Request) -> Response:
+@router.post(
+    "/messageLog",
+    openapi_extra=documented(w.MessageLogCreate),
+    responses=replies(w.MessagesLogged, revocable=True),
+)
+@with_session()
+async def create_message_log(request: Request, s: Session) -> Response:
     """Reply ``{successful, returnMessage, logIds}``; a revoked CRM session answers 401."""
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
     try:
-        body = await read_body(request)
+        body = await w.parse(request, w.MessageLogCreate)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     result = await log_messages(
         runtime(request),
         user_id=s.user_id,

@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from appconnect.services.errors import client_message
+
 NOAUTH = "Please go to Settings and authorize CRM platform"
 USER_NOT_FOUND = "User not found"
 
@@ -34,6 +36,11 @@ def text(content: str, status_code: int = 200) -> Response:
 def error(message: Any, status_code: int = 400) -> Response:
     """The exception envelope: ``{"error": <message>}``."""
     return json({"error": message if isinstance(message, str) else str(message)}, status_code)
+
+
+def failed(exc: BaseException, status_code: int = 400) -> Response:
+    """The exception envelope for ``exc``, never carrying infrastructure details."""
+    return json({"error": client_message(exc)}, status_code)
 
 
 def business(result: dict[str, Any], *keys: str) -> Response:

@@ -64,7 +64,7 @@ async def ringcentral_oauth_callback(request: Request) -> Response:
             runtime(request), user, request.query_params.get("code")
         )
     except Exception as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return reply(status, body)
 
 
@@ -82,7 +82,7 @@ async def ringcentral_admin_report(request: Request) -> Response:
             runtime(request), user, dict(request.query_params)
         )
     except Exception as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return reply(status, body)
 
 
@@ -99,7 +99,7 @@ async def ringcentral_user_report(request: Request) -> Response:
             runtime(request), user, dict(request.query_params)
         )
     except Exception as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     return reply(status, body)
 
 
@@ -125,7 +125,7 @@ async def get_account_data(request: Request) -> Response:
             request.query_params.get("forceRefresh") == "true",
         )
     except Exception as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     if status == 401:
         return r.json({k: body[k] for k in ("successful", "returnMessage", "errorCode")}, 401)
     return reply(status, body)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
+from appconnect.api import responses as r
 from appconnect.runtime import Runtime
 
 SCOPE_RUNTIME = "appconnect.runtime"
@@ -57,3 +60,45 @@ def runtime(request: Request) -> Runtime:
 
 def session(request: Request) -> Session:
     return request.scope.get(SCOPE_SESSION) or _NO_SESSION
+
+
+INVALID_JWT = "Invalid JWT token"
+
+SessionEndpoint = Callable[[Request, Session], Awaitable[Response]]
+
+
+def refusal(s: Session, *, invalid_token: str = r.NOAUTH, no_user: str = r.NOAUTH) -> Response:
+    """The reference's ``400`` plain-text answer for a request without a usable session.
+
+    No token at all is always ``Please go to Settings and authorize CRM platform``;
+    ``invalid_token`` is the text for a token that does not verify, ``no_user`` for one that
+    verifies but names no user (routes differ, see the HTTP spec §1.2).
+    """
+    if not s.present:
+        return r.text(r.NOAUTH, 400)
+    return r.text(no_user if s.decodable else invalid_token, 400)
+
+
+def with_session(
+    *, invalid_token: str = r.NOAUTH, no_user: str = r.NOAUTH
+) -> Callable[[SessionEndpoint], Callable[[Request], Awaitable[Response]]]:
+    """Decorate ``async def route(request, s)``: it runs only with a valid session.
+
+    The decorated endpoint is a plain ``async def (request)``, so it stays on the direct
+    Starlette path of :class:`appconnect.api.routing.RequestRoute`.
+    """
+
+    def wrap(fn: SessionEndpoint) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            s = request.scope.get(SCOPE_SESSION) or _NO_SESSION
+            if not s.valid:
+                return refusal(s, invalid_token=invalid_token, no_user=no_user)
+            return await fn(request, s)
+
+        endpoint.__name__ = fn.__name__
+        endpoint.__qualname__ = fn.__qualname__
+        endpoint.__doc__ = fn.__doc__
+        endpoint.__module__ = fn.__module__
+        return endpoint
+
+    return wrap

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
+from appconnect.api import wire as w
 from appconnect.api.session import runtime, session
+from appconnect.api.wire import documented, replies
 from appconnect.connectors.interfaces import REPORTED
 from appconnect.manifest import merge_release_notes
 from appconnect.security.hashing import MISSING, hash_id
@@ -20,7 +22,7 @@ from appconnect.services.release_notes import CORE_RELEASE_NOTES
 router = routing.router(tags=["system"])
 
 
-@router.get("/isAlive", response_class=PlainTextResponse)
+@router.get("/isAlive", response_class=PlainTextResponse, responses=replies(None, error=False))
 async def is_alive() -> Response:
     return PlainTextResponse("OK")
 
@@ -44,7 +46,7 @@ async def readyz(request: Request) -> Response:
     return r.json(reply.model_dump(), 200 if ready else 503)
 
 
-@router.get("/implementedInterfaces")
+@router.get("/implementedInterfaces", responses=replies(w.AnyObject))
 async def implemented_interfaces(request: Request, platform: str | None = None) -> Response:
     if not platform:
         return r.text("Please provide platform.", 400)
@@ -54,7 +56,7 @@ async def implemented_interfaces(request: Request, platform: str | None = None) 
         # The reference forgets to await an async getAuthType here; we await it (spec §3.7).
         auth_type = await view.call("getAuthType") if view.has("getAuthType") else None
     except Exception as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     flags: dict[str, Any] = {name: view.has(name) for name in REPORTED}
     if auth_type == "oauth":
         flags["getOauthInfo"] = view.has("getOauthInfo")
@@ -64,7 +66,7 @@ async def implemented_interfaces(request: Request, platform: str | None = None) 
     return r.json(flags)
 
 
-@router.get("/crmManifest")
+@router.get("/crmManifest", responses=replies(w.AnyObject))
 async def crm_manifest(request: Request, platformName: str | None = None) -> Response:
     rt = runtime(request)
     try:
@@ -80,13 +82,13 @@ async def crm_manifest(request: Request, platformName: str | None = None) -> Res
     return r.json(served)
 
 
-@router.get("/releaseNotes")
+@router.get("/releaseNotes", responses=replies(w.AnyObject, error=False))
 async def release_notes(request: Request) -> Response:
     notes = runtime(request).registry.get_release_notes()
     return r.json(merge_release_notes(CORE_RELEASE_NOTES, notes))
 
 
-@router.get("/serverVersionInfo")
+@router.get("/serverVersionInfo", responses=replies(w.VersionInfo, error=False))
 async def server_version_info(request: Request) -> Response:
     try:
         version = runtime(request).registry.get_manifest("default").version
@@ -95,7 +97,12 @@ async def server_version_info(request: Request) -> Response:
     return r.json({"version": version or "unknown"})
 
 
-@router.get("/hostname")
+@router.get(
+    "/hostname",
+    openapi_extra=documented(),
+    response_class=HTMLResponse,  # documentation only: the reply is plain text
+    responses=replies(None),
+)
 async def hostname(request: Request) -> Response:
     s = session(request)
     if not s.present:
@@ -103,13 +110,13 @@ async def hostname(request: Request) -> Response:
     try:
         user = await runtime(request).users.get(s.user_id) if s.valid else None
     except Exception as exc:
-        return r.error(str(exc), 500)
+        return r.failed(exc, 500)
     if user is None:
         return r.text(r.USER_NOT_FOUND, 400)
     return r.text(user.hostname or "")
 
 
-@router.get("/userInfoHash")
+@router.get("/userInfoHash", responses=replies(w.UserInfoHash, error=False))
 async def user_info_hash(
     request: Request, extensionId: str | None = None, accountId: str | None = None
 ) -> Response:

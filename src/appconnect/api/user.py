@@ -11,8 +11,8 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.params import documented_query
 from appconnect.api.session import runtime, session
+from appconnect.api.wire import documented
 from appconnect.services import user_settings
 from appconnect.services.ringcentral import extract_rc_token
 
@@ -47,12 +47,7 @@ class RefreshInfoResult(BaseModel):
 
 def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` documenting a JSON request body validated inside the route."""
-    return {
-        "requestBody": {
-            "required": False,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+    return documented(model)
 
 
 def reply(status: int, body: Any) -> Response:
@@ -67,7 +62,7 @@ def _first_error(exc: ValidationError) -> str:
 
 @router.get(
     "/user/preloadSettings",
-    openapi_extra=documented_query("rcAccountId", "rcAccessToken"),
+    openapi_extra=documented(query=("rcAccountId", "rcAccessToken"), session=False),
     responses={200: {"model": PreloadSettings}},
 )
 async def preload_settings(request: Request) -> Response:
@@ -81,7 +76,7 @@ async def preload_settings(request: Request) -> Response:
 
 @router.get(
     "/user/settings",
-    openapi_extra=documented_query("rcAccountId", "rcAccessToken"),
+    openapi_extra=documented(query=("rcAccountId", "rcAccessToken")),
     responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
 async def get_settings(request: Request) -> Response:
@@ -113,7 +108,7 @@ async def save_settings(request: Request) -> Response:
         raw = await read_body(request)
         parsed = UserSettingsUpdate.model_validate(raw)
     except BadBody as exc:
-        return r.error(str(exc))
+        return r.failed(exc)
     except ValidationError as exc:
         return r.error(_first_error(exc))
     body = {key: raw[key] for key in parsed.model_fields_set if key in raw}
@@ -123,7 +118,9 @@ async def save_settings(request: Request) -> Response:
     return reply(status, result)
 
 
-@router.post("/user/refreshInfo", responses={200: {"model": RefreshInfoResult}})
+@router.post(
+    "/user/refreshInfo", openapi_extra=documented(), responses={200: {"model": RefreshInfoResult}}
+)
 async def refresh_info(request: Request) -> Response:
     s = session(request)
     if not s.valid:

@@ -5,8 +5,9 @@ the result to the connector as ``composedLogDetails`` / ``sharedSMSLogContent``.
 """
 
 from appconnect.compose.call_log import COMPOSED_FORMATS, compose_call_log, journey_text
-from appconnect.compose.formatting import UNSET, format_duration, html_escape
+from appconnect.compose.formatting import format_duration, html_escape
 from appconnect.compose.shared_sms import compose_shared_sms
+from appconnect.jsvalues import UNSET
 
 __all__ = [
     "COMPOSED_FORMATS",

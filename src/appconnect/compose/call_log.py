@@ -35,16 +35,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
-from appconnect.compose.formatting import (
-    UNSET,
-    Unset,
-    format_duration,
-    js_greater,
-    js_str,
-    js_truthy,
-)
+from appconnect.compose.formatting import format_duration
 from appconnect.compose.moment import format_instant, parse_instant, user_offset
 from appconnect.compose.sections import Rule, Section, rules_for
+from appconnect.jsvalues import UNSET, Unset, js_greater, js_str, js_truthy
 
 COMPOSED_FORMATS: Final = ("text/plain", "text/html", "text/markdown")
 DEFAULT_DATE_FORMAT: Final = "YYYY-MM-DD hh:mm:ss A"

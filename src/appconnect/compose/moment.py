@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
-from appconnect.compose.formatting import JS_DOT, JS_SPACE_CLASS, js_to_number, js_truthy
+from appconnect.jsvalues import JS_DOT, JS_SPACE_CLASS, js_to_number, js_truthy
 
 INVALID_DATE: Final = "Invalid date"
 _EPOCH = datetime(1970, 1, 1)

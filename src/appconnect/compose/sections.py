@@ -20,13 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from appconnect.compose.formatting import (
-    JS_DOT,
-    JS_SPACE_CLASS,
-    clear_trailing_newlines,
-    html_line_breaks,
-    js_trim,
-)
+from appconnect.compose.formatting import clear_trailing_newlines, html_line_breaks
+from appconnect.jsvalues import JS_DOT, JS_SPACE_CLASS, js_trim
 
 PENDING: Final = "(pending...)"
 

@@ -30,16 +30,9 @@ from datetime import UTC, datetime
 from functools import cmp_to_key
 from typing import Any, Final, Literal
 
-from appconnect.compose.formatting import (
-    UNSET,
-    html_escape,
-    js_greater,
-    js_number_str,
-    js_str,
-    js_to_number,
-    js_truthy,
-)
+from appconnect.compose.formatting import html_escape
 from appconnect.compose.moment import format_instant, moment_offset, parse_instant
+from appconnect.jsvalues import UNSET, js_greater, js_number_str, js_str, js_to_number, js_truthy
 
 _DATE: Final = "dddd, MMMM DD, YYYY"
 _TIME: Final = "hh:mm A"

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appconnect.compose.formatting import UNSET, Unset
+from appconnect.jsvalues import UNSET, Unset
 
 __all__ = ["UNSET", "Unset", "first_set", "given", "is_set", "without_unset"]
 

@@ -131,6 +131,26 @@ class ConnectorView:
             return _raise(MissingInterface(self.platform, wire_name(name)))
         return call_positional(fn, *args)
 
+    # -- typed entry points for the framework's fixed-shape calls ------------------------------
+    # The workflows call these by method rather than by interface name where the call has one
+    # fixed shape; the keyword arguments pass through as in :meth:`call` (absent stays absent).
+
+    def get_auth_type(self, **kwargs: Any) -> Awaitable[Any]:
+        """``getAuthType``: ``"oauth"`` or ``"apiKey"``."""
+        return self.call("getAuthType", **kwargs)
+
+    def get_basic_auth(self, *, api_key: Any) -> Awaitable[Any]:
+        """``getBasicAuth``: the Basic credential (base64) for an API key."""
+        return self.call("getBasicAuth", api_key=api_key)
+
+    def get_oauth_info(self, **kwargs: Any) -> Awaitable[dict[str, Any]]:
+        """``getOauthInfo``, in its wire shape (an object, else ``TypeError``)."""
+        return self.call_object("getOauthInfo", **kwargs)
+
+    def get_log_format_type(self, platform: str, proxy_config: Any) -> Awaitable[Any]:
+        """``getLogFormatType(platform, proxyConfig)``, positional as in the reference."""
+        return self.call_positional("getLogFormatType", platform, proxy_config)
+
 
 async def _raise(exc: Exception) -> Any:
     raise exc
@@ -167,6 +187,19 @@ class ConnectorRegistry:
                 "a platform key is required (pass platform= or set Connector.platform)"
             )
         self.register_connector(key, connector, manifest or getattr(connector, "manifest", None))
+        return connector
+
+    def use_proxy(self, connector: Any = None) -> Any:
+        """Serve every platform without code through the declarative proxy connector.
+
+        ``connector`` defaults to the built-in :class:`appconnect.connectors.proxy.ProxyConnector`
+        configured from settings (``APPCONNECT_PROXY*``); it is registered under ``proxy``.
+        """
+        if connector is None:
+            from appconnect.connectors.proxy import ProxyConnector
+
+            connector = ProxyConnector()
+        self.register_connector(PROXY_PLATFORM, connector)
         return connector
 
     def register_interface(self, platform: str, name: str, fn: Callable[..., Any]) -> None:

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from appconnect.jsvalues import js_stringify
+
 _PREFIX = "gcm1:"
 
 
@@ -85,7 +87,7 @@ def reference_decrypt(hex_value: str, secret: str) -> str:
 
 def encrypt_field(value: Any, secret: str) -> dict[str, Any]:
     """The reference's stored form of one managed value."""
-    plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    plain = js_stringify(value) or "null"  # JSON.stringify, as the reference stores it
     return {"version": 1, "encrypted": True, "value": reference_encrypt(plain, secret)}
 
 

@@ -10,31 +10,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
+from appconnect.jsvalues import UNDEFINED, js_str
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
+MISSING: Final[Any] = UNDEFINED
+"""An absent value (JavaScript ``undefined``): the one sentinel of :mod:`appconnect.jsvalues`."""
 
-
-MISSING: Final[Any] = _Missing()
-
-
-def js_string(value: Any) -> str:
-    """Render ``value`` the way a JavaScript template string would."""
-    if value is MISSING:
-        return "undefined"
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+js_string = js_str  # the name this module used to define; the rules live in appconnect.jsvalues
 
 
 def hash_id(value: Any, key: str | None) -> str:
     """Lowercase hex SHA-256 of ``"<value>:<key>"``."""
-    text = f"{js_string(value)}:{js_string(MISSING if key is None else key)}"
+    text = f"{js_str(value)}:{js_str(UNDEFINED if key is None else key)}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

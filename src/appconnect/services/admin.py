@@ -17,7 +17,13 @@ from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
 from appconnect.services import admin_settings
 from appconnect.services.credentials import authenticate, oauth_app_for
-from appconnect.services.errors import DB_FAILURE_MESSAGE, SESSION_REVOKED, failure, warning
+from appconnect.services.errors import (
+    DB_FAILURE_MESSAGE,
+    SESSION_REVOKED,
+    client_message,
+    failure,
+    warning,
+)
 from appconnect.services.ringcentral import RcIdentity, admin_identity
 from appconnect.store.users import User
 
@@ -66,7 +72,7 @@ async def guarded(work: Any) -> Reply:
         return refused.reply
     except Exception as exc:
         logger.info("admin workflow failed: %r", exc)
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
 
 
 # -- admin settings --------------------------------------------------------------------------

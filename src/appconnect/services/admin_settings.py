@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import conflict_insert
@@ -68,22 +70,27 @@ class AdminConfig:
         }
 
 
+_T = AdminConfigRow.__table__.c
+_SELECT_BY_ID = select(AdminConfigRow.__table__).where(_T.id == bindparam("id"))
+
+
 async def get_config(rt: Runtime, hashed_id: str) -> AdminConfig | None:
-    async with rt.db.session() as session:
-        row = await session.get(AdminConfigRow, hashed_id)
-        if row is None:
-            return None
-        return AdminConfig(
-            id=row.id,
-            user_settings=row.user_settings,
-            custom_adapter=row.custom_adapter,
-            user_mappings=row.user_mappings,
-            admin_access_token=rt.box.decrypt(row.admin_access_token),
-            admin_refresh_token=rt.box.decrypt(row.admin_refresh_token),
-            admin_token_expiry=_aware(row.admin_token_expiry),
-            created_at=_aware(row.created_at),
-            updated_at=_aware(row.updated_at),
-        )
+    # A plain Core read in one hop: GET /user/settings does this on every call with an account.
+    row = await rt.db.read(lambda conn: conn.execute(_SELECT_BY_ID, {"id": hashed_id}).first())
+    if row is None:
+        return None
+    values = row._mapping
+    return AdminConfig(
+        id=values[_T.id],
+        user_settings=values[_T.userSettings],
+        custom_adapter=values[_T.customAdapter],
+        user_mappings=values[_T.userMappings],
+        admin_access_token=rt.box.decrypt(values[_T.adminAccessToken]),
+        admin_refresh_token=rt.box.decrypt(values[_T.adminRefreshToken]),
+        admin_token_expiry=_aware(values[_T.adminTokenExpiry]),
+        created_at=_aware(values[_T.createdAt]),
+        updated_at=_aware(values[_T.updatedAt]),
+    )
 
 
 async def admin_user_settings(rt: Runtime, hashed_id: str | None) -> dict[str, Any] | None:

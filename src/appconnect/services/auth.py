@@ -20,7 +20,7 @@ from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
 from appconnect.services import account_data, managed_auth
 from appconnect.services.credentials import load_proxy_config, refresh_if_needed
-from appconnect.services.errors import DB_FAILURE_MESSAGE, warning
+from appconnect.services.errors import DB_FAILURE_MESSAGE, client_message, warning
 from appconnect.services.oauth import OAuthApp
 from appconnect.services.ringcentral import admin_identity, extract_rc_token, user_identity
 from appconnect.services.sessions import issue_session, revoke_sessions
@@ -82,7 +82,7 @@ async def api_key_login(
         logger.exception("database failure during API-key login")
         return 200, _DB_FAILURE
     except Exception as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
 
 
 async def _api_key_login(
@@ -223,7 +223,7 @@ async def oauth_callback(
         logger.exception("database failure during OAuth login")
         return 200, _DB_FAILURE
     except Exception as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
 
 
 async def _oauth_callback(
@@ -332,7 +332,7 @@ async def unauthorize(rt: Runtime, user_id: str | None, platform: str | None) ->
         view = rt.registry.get_connector(platform or user.platform or "")
         result = to_wire(await view.call("unAuthorize", user=user))
     except Exception as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     message = result.get("returnMessage") if isinstance(result, dict) else None
     return 200, message
 
@@ -364,7 +364,7 @@ async def auth_validation(rt: Runtime, user_id: str | None, platform: str | None
             current = await refresh_if_needed(rt, OAuthApp(info, rt.http.client()), user)
         result = to_wire(await view.call("authValidation", user=current))
     except Exception as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     body = {"successful": bool(result.get("successful"))} if isinstance(result, dict) else {}
     if isinstance(result, dict) and result.get("returnMessage") is not None:
         body["returnMessage"] = result["returnMessage"]

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose import UNSET, compose_call_log
+from appconnect.compose import compose_call_log
 from appconnect.compose.call_log import COMPOSED_FORMATS
-from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.connectors.args import first_set, given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import UNSET, js_str, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import MISSING
 from appconnect.services.call_log_store import (
@@ -113,7 +113,7 @@ async def _create_reserved(
         if isinstance(outcome, dict):
             return outcome
         accepted = True
-        return await _finish(rt, store, res, *outcome)
+        return await _finish(rt, caller, store, res, *outcome)
     finally:
         if not accepted:
             await _release_quietly(store, res)
@@ -243,6 +243,7 @@ def _null(value: Any) -> Any:
 
 async def _finish(
     rt: Runtime,
+    caller: Caller,
     store: CallLogStore,
     res: Reservation,
     result: dict[str, Any],
@@ -280,7 +281,9 @@ async def _finish(
         contact_id,
     )
     try:
-        await dispatch_async_plugins(rt, user=user, operation="createCallLog", body=body, link=link)
+        await dispatch_async_plugins(
+            rt, user=user, operation="createCallLog", body=body, link=link, caller=caller
+        )
     except Exception:  # plugins never fail the logging request
         logger.exception("dispatching asynchronous call plugins failed")
     return {"successful": True, **pick(result, "logId", "returnMessage")}

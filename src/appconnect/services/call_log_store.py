@@ -17,7 +17,8 @@ cannot guarantee that, so creation is split in three database steps:
 
 Pending rows (``thirdPartyLogId`` NULL) are invisible to every look-up: a call whose log is still
 being created is "not logged yet". A reservation whose owner died (process killed mid-request)
-would block the session forever, so reservations older than :data:`STALE_RESERVATION` are swept
+would block the session forever, so reservations older than ``APPCONNECT_STALE_RESERVATION``
+seconds (default :data:`STALE_RESERVATION`) are swept
 by the next reservation attempt for the same session.
 """
 
@@ -27,13 +28,13 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from appconnect.compose.formatting import js_str, js_truthy
+from appconnect.jsvalues import js_iso_string, js_str, js_truthy
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import DIALECTS, Database, changed, conflict_insert
 from appconnect.store.models import CallLogRow, utcnow
@@ -42,10 +43,6 @@ logger = logging.getLogger("appconnect.call_logs")
 
 # Longer than any sane createCallLog (HTTP timeout 30 s, a token refresh waits at most 20 s).
 STALE_RESERVATION = timedelta(minutes=10)
-
-
-class DuplicateLog(Exception):
-    """Raised inside the reservation transaction to roll it back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +136,8 @@ class CallLogLink:
 
 def iso_instant(value: datetime | None) -> str | None:
     """``Date.prototype.toISOString`` (millisecond precision, ``Z``)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # SQLite returns naive datetimes; we store UTC, which js_iso_string assumes for naive ones.
+    return None if value is None else js_iso_string(value)
 
 
 def select_link(rows: Iterable[Any], identity: Identity) -> Any | None:
@@ -258,8 +252,9 @@ _INSERT_IF_ABSENT = {
 class CallLogStore:
     """Repository of ``callLogs`` rows."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, stale_after: timedelta = STALE_RESERVATION) -> None:
         self._db = db
+        self._stale_after = stale_after
 
     # -- look-ups (completed rows only) ---------------------------------------------------
 
@@ -324,24 +319,27 @@ class CallLogStore:
 
         insert_row = _INSERT_IF_ABSENT[self._db.dialect]
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
             self._serialize(conn, session_id)
             # Common case: two statements. Abandoned reservations of this session are swept
             # only when something is in the way, then the attempt is made once more.
             for attempt in (1, 2):
                 inserted = changed(conn.execute(insert_row, row))
                 if inserted and not self._conflicts(conn, reservation):
-                    return
-                if attempt == 2 or not self._sweep_stale(conn, reservation):
-                    raise DuplicateLog(session_id)
+                    return True
                 if inserted:
                     conn.execute(_DROP_MINE, reservation.key())
+                if attempt == 2 or not self._sweep_stale(conn, reservation):
+                    # The expected duplicate: answered without raising, so a group commit on
+                    # SQLite keeps the other transactions of its batch (see Database.write).
+                    return False
+            return False
 
         try:
-            await self._db.write(work)
-        except (IntegrityError, DuplicateLog):
+            reserved = await self._db.write(work)
+        except IntegrityError:
             return None
-        return reservation
+        return reservation if reserved else None
 
     def _serialize(self, conn: Connection, session_id: str) -> None:
         """Make reservations for one session take turns.
@@ -357,7 +355,7 @@ class CallLogStore:
         """Delete the caller's abandoned reservations of this session; ``True`` if any."""
         params = {
             "session_id": mine.session_id,
-            "cutoff": utcnow() - STALE_RESERVATION,
+            "cutoff": utcnow() - self._stale_after,
             "user_id": mine.user_id,
             "platform": mine.platform,
         }

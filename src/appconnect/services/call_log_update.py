@@ -14,17 +14,18 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose import UNSET, compose_call_log
+from appconnect.compose import compose_call_log
 from appconnect.compose.call_log import COMPOSED_FORMATS
-from appconnect.compose.formatting import js_str
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import UNSET, js_str
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import MISSING
 from appconnect.services.call_log_store import CallLogLink, identity_from_body
 from appconnect.services.call_logs import (
     Caller,
+    InvalidLogRequest,
     dispatch_async_plugins,
     get_call_log,
     hashed_account_id,
@@ -54,10 +55,10 @@ async def update_call_log(rt: Runtime, caller: Caller, body: dict[str, Any]) -> 
     """The update flow; ``{"successful": false}`` when no log or no user is found."""
     identity = identity_from_body(body, rt.hash_key)  # computed before plugins run
     session_id = body.get("sessionId")
+    if session_id is None or session_id == "":
+        raise InvalidLogRequest("sessionId is required")
     try:
-        link = None
-        if session_id is not None and session_id != "":
-            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
+        link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         user = await user_with_token(rt, caller.user_id) if link is not None else None
     except SQLAlchemyError:
         logger.exception("call-log update look-up failed for session %s", session_id)
@@ -115,7 +116,7 @@ async def _update(
     )
     try:
         await dispatch_async_plugins(
-            rt, user=auth.user, operation="updateCallLog", body=body, link=link
+            rt, user=auth.user, operation="updateCallLog", body=body, link=link, caller=caller
         )
     except Exception:  # plugins never fail the logging request
         logger.exception("dispatching asynchronous call plugins failed")

@@ -13,16 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose.formatting import js_str, js_to_number, js_truthy
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import js_str, js_to_number, js_truthy
 from appconnect.runtime import Runtime
-from appconnect.security.hashing import hash_id
+from appconnect.security.hashing import MISSING, hash_id
 from appconnect.services.call_log_store import (
     CallLogLink,
     CallLogStore,
@@ -37,6 +38,7 @@ from appconnect.services.errors import (
     failure,
 )
 from appconnect.services.note_cache import NoteCache
+from appconnect.services.plugins import runtime as plugin_runtime
 from appconnect.store.users import User
 
 logger = logging.getLogger("appconnect.call_logs")
@@ -46,7 +48,12 @@ DEFAULT_LOG_FORMAT = "text/plain"
 
 
 class InvalidLogRequest(ValueError):
-    """The body cannot identify a call; the route answers ``400 {"error": ...}``."""
+    """The body cannot identify a call.
+
+    The reference fails such a request inside its handler (its database look-up throws), which
+    answers ``200 {"successful": false, "returnMessage": {...}}``; the route keeps that status
+    and those keys with a message naming what is missing (docs/departures.md).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,29 +71,44 @@ class Caller:
         return {"user_id": self.user_id, "platform": self.platform}
 
 
-# -- plugin seams ---------------------------------------------------------------------------
+# -- plugin seams (the runtime lives in appconnect.services.plugins) -------------------------
 
 
 async def run_sync_plugins(
     rt: Runtime, *, user: User, body: dict[str, Any], operation: str
 ) -> dict[str, Any]:
-    """Synchronous call plugins (spec §3.8): they may replace the submission. No-op for now.
+    """Synchronous call plugins (plugins.md §7): the payload each installed one hands back.
 
-    The plugin runtime will plug in here: post ``body`` to each synchronous plugin installed for
-    the user's account whose ``supportedLogTypes`` contains ``"call"``, in order, and return the
-    last answer. ``operation`` is ``createCallLog`` or ``updateCallLog``.
+    ``operation`` is ``createCallLog`` or ``updateCallLog``; a plugin failure raises and fails
+    the log like a CRM error.
     """
-    return body
+    del operation  # both operations send the payload as it is
+    return await plugin_runtime.run_call_plugins(rt, user=user, body=body)
 
 
 async def dispatch_async_plugins(
-    rt: Runtime, *, user: User, operation: str, body: Mapping[str, Any], link: CallLogLink
+    rt: Runtime,
+    *,
+    user: User,
+    operation: str,
+    body: Mapping[str, Any],
+    link: CallLogLink,
+    caller: Caller | None = None,
 ) -> None:
-    """Asynchronous call plugins (spec §3.8), after the CRM write. No-op for now.
-
-    The plugin runtime will plug in here (task row, token sync, fire-and-forget post); it must
-    never fail the logging request.
-    """
+    """Asynchronous call plugins (plugins.md §8), after the CRM write; never raises."""
+    hashed = None
+    if caller is not None:
+        raw = obj(body.get("logInfo")).get("accountId", body.get("accountId", MISSING))
+        hashed = hashed_account_id(rt, caller, raw)
+    await plugin_runtime.dispatch_call_plugins(
+        rt,
+        user=user,
+        operation=operation,
+        body=body,
+        link=link,
+        hashed_account_id=hashed,
+        is_from_sscl=caller.is_from_sscl if caller is not None else False,
+    )
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -95,7 +117,8 @@ async def dispatch_async_plugins(
 def link_store(rt: Runtime) -> CallLogStore:
     store = rt.state.get("call_log_store")
     if not isinstance(store, CallLogStore):
-        store = rt.state["call_log_store"] = CallLogStore(rt.db)
+        stale_after = timedelta(seconds=rt.settings.stale_reservation)
+        store = rt.state["call_log_store"] = CallLogStore(rt.db, stale_after)
     return store
 
 
@@ -151,7 +174,7 @@ async def log_format(view: ConnectorView, platform: str, proxy_config: Any) -> s
     """``getLogFormatType(platform, proxyConfig)``; connectors without it write plain text."""
     if not view.has("getLogFormatType"):
         return DEFAULT_LOG_FORMAT
-    return js_str(await view.call_positional("getLogFormatType", platform, proxy_config))
+    return js_str(await view.get_log_format_type(platform, proxy_config))
 
 
 async def user_with_token(rt: Runtime, user_id: str) -> User | None:
@@ -239,10 +262,10 @@ async def upsert_call_disposition(
     """Write dispositions onto a logged call (spec §3.6); identity from top-level keys only."""
     identity = identity_from_body(body, rt.hash_key, nested=False, hash_raw=False)
     session_id = body.get("sessionId")
+    if session_id is None:
+        raise InvalidLogRequest("sessionId is required")
     try:
-        link = None
-        if session_id is not None:
-            link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
+        link = await link_store(rt).find(js_str(session_id), identity, **caller.owner)
         if link is None:
             return failure("Cannot find log", ttl=3000)
         user = await rt.users.get(caller.user_id)

@@ -24,6 +24,7 @@ import phonenumbers
 
 from appconnect.connectors.args import UNSET
 from appconnect.connectors.registry import ConnectorView
+from appconnect.jsvalues import UNDEFINED, js_str
 from appconnect.runtime import Runtime
 from appconnect.services.contact_cache import drop_contacts, get_cached_contacts, store_contacts
 from appconnect.services.credentials import AuthContext, authenticate
@@ -318,7 +319,7 @@ async def create_contact(
 
 def _js(value: Any) -> str:
     """A value as a JavaScript template string renders it (``undefined`` for a missing one)."""
-    return "undefined" if value is None else str(value)
+    return js_str(UNDEFINED if value is None else value)
 
 
 async def find_contact_with_name(

@@ -45,7 +45,7 @@ async def load_proxy_config(runtime: Runtime, proxy_id: str | None) -> Any:
 
 async def oauth_app_for(runtime: Runtime, view: ConnectorView, **kwargs: Any) -> OAuthApp:
     """Build the OAuth client from the connector's ``get_oauth_info``."""
-    info = await view.call_object("getOauthInfo", **kwargs)
+    info = await view.get_oauth_info(**kwargs)
     return OAuthApp(info, runtime.http.client())
 
 
@@ -105,7 +105,7 @@ async def _refresh(runtime: Runtime, oauth_app: OAuthApp, user: User) -> User | 
 async def authenticate(runtime: Runtime, view: ConnectorView, user: User) -> AuthContext | None:
     """The authenticated context of the reference (§4.1); ``None`` means the session is revoked."""
     proxy_config = await load_proxy_config(runtime, user.proxy_id)
-    auth_type = await view.call("getAuthType", proxy_id=user.proxy_id, proxy_config=proxy_config)
+    auth_type = await view.get_auth_type(proxy_id=user.proxy_id, proxy_config=proxy_config)
     if auth_type == "oauth":
         oauth_app = await oauth_app_for(
             runtime,
@@ -120,6 +120,6 @@ async def authenticate(runtime: Runtime, view: ConnectorView, user: User) -> Aut
             return None
         return AuthContext(refreshed, f"Bearer {refreshed.access_token}", proxy_config)
     if auth_type == "apiKey":
-        basic = await view.call("getBasicAuth", api_key=user.access_token)
+        basic = await view.get_basic_auth(api_key=user.access_token)
         return AuthContext(user, f"Basic {basic}", proxy_config)
     return AuthContext(user, "", proxy_config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from appconnect.errors import ClientVisible
 from appconnect.http import response_status
 
 logger = logging.getLogger("appconnect.errors")
@@ -64,6 +65,41 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     ),
 }
 _GENERIC_HINT = "Please check if your account has the necessary permissions."
+# Only these CRM answers mean "connect again"; the reference also says so for 400-409 (a 404
+# for a deleted record, a 409 conflict), sending users to log out for nothing (departures.md).
+REAUTHORIZE_STATUSES = frozenset({401, 403})
+
+
+INTERNAL_ERROR = "Internal server error"
+# Exceptions raised by these packages describe our infrastructure (database drivers, hosts,
+# URLs with tokens, errno...): a client only ever reads INTERNAL_ERROR for them.
+_INFRASTRUCTURE = frozenset(
+    {"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "redis", "httpx2", "httpx", "aiohttp",
+     "ssl", "socket", "alembic", "tenacity", "anyio"}
+)  # fmt: skip
+
+
+def client_message(exc: BaseException) -> str:
+    """What a client may read about ``exc`` in an ``{"error": ...}`` reply.
+
+    The reference answers some failures with the exception's message (a connector raising
+    "Invalid API key" at login); appconnect keeps that for exceptions raised by connector or
+    framework code, but never forwards the text of infrastructure errors (database, network,
+    operating system): those are logged and the client reads :data:`INTERNAL_ERROR`.
+    """
+    if isinstance(exc, ClientVisible):
+        return str(exc)
+    status = response_status(exc)
+    if isinstance(status, int):  # a CRM answered with an error: its status, not its URL
+        return f"Request failed with status code {status}"
+    if isinstance(exc, OSError | TimeoutError) or _infrastructure(exc):
+        logger.error("internal error answered as %r", INTERNAL_ERROR, exc_info=exc)
+        return INTERNAL_ERROR
+    return str(exc) or type(exc).__name__
+
+
+def _infrastructure(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".", 1)[0] in _INFRASTRUCTURE
 
 
 def warning(message: str, ttl: int = 5000) -> dict[str, Any]:
@@ -103,7 +139,7 @@ def api_error_result(exc: BaseException, platform: str, operation: str) -> dict[
             ),
             "ttl": 5000,
         }
-    elif isinstance(status, int) and 400 <= status <= 409:
+    elif status in REAUTHORIZE_STATUSES:
         message = {
             "message": "Authorization error",
             "messageType": "warning",

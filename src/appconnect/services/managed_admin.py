@@ -96,19 +96,20 @@ async def get_managed_auth(
         platform = user.platform or ""
         account = identity.account_id
         managed = [d for d in await _definitions(rt, platform, account, query) if d.get("managed")]
-        org_fields = [d for d in managed if d.get("managedScope") != "user"]
+        org_fields = [d for d in managed if d.get("managedScope") == "account"]
         user_fields = [d for d in managed if d.get("managedScope") == "user"]
         org = await managed_auth.stored_fields(rt, account, platform, ORG_KEY)
         user_values = []
         for row in await _user_rows(rt, account, platform):
             data = row.data if isinstance(row.data, Mapping) else {}
-            if not data.get("rcExtensionId"):
+            extension = data.get("rcExtensionId") or row.data_key.removeprefix(user_key(""))
+            if not extension:
                 continue
             raw_fields = data.get("fields")
             fields: Mapping[str, Any] = raw_fields if isinstance(raw_fields, Mapping) else {}
             user_values.append(
                 {
-                    "rcExtensionId": data["rcExtensionId"],
+                    "rcExtensionId": extension,
                     "rcUserName": data.get("rcUserName") or "",
                     "fields": {
                         c: stored_view(unseal(rt, fields.get(c))) for c in _consts(user_fields)

@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from appconnect.jsvalues import js_iso_string
 from appconnect.runtime import Runtime
 from appconnect.security.crypto import decrypt_field
 from appconnect.services import account_data
@@ -191,7 +192,7 @@ async def mark_login_failure(rt: Runtime, rc_account_id: str, platform: str, ext
         rc_account_id,
         platform,
         failure_key(ext),
-        {"failedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")},
+        {"failedAt": js_iso_string(datetime.now(UTC))},
     )
 
 

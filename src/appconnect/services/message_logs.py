@@ -10,7 +10,6 @@ primary-key claims make it exactly-once. Spec: http-contact-logging §4, connect
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +17,12 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose import compose_shared_sms
-from appconnect.connectors.args import UNSET, given
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import UNDEFINED, js_str, js_truthy
 from appconnect.runtime import Runtime
-from appconnect.security.hashing import MISSING, hash_id, js_string
+from appconnect.security.hashing import hash_id
 from appconnect.services.call_log_store import iso_instant
 from appconnect.services.contact_cache import get_cached_contacts
 from appconnect.services.credentials import AuthContext, authenticate
@@ -40,6 +40,7 @@ from appconnect.services.message_links import (
     MessageLinks,
 )
 from appconnect.services.message_media import derive_media
+from appconnect.services.plugins import runtime as plugin_runtime
 from appconnect.store.models import utcnow
 from appconnect.store.users import User
 
@@ -50,18 +51,9 @@ CONTACT_NOT_FOUND = "Contact not found"
 _OMIT: Any = object()  # a connector result without returnMessage: the key is left out (undefined)
 
 
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness (empty containers are truthy, 0/NaN/"" are not)."""
-    if value is None or value is False or value is UNSET:
-        return False
-    if isinstance(value, int | float):
-        return not (value == 0 or math.isnan(value))
-    return value != ""
-
-
 def _js(value: Any) -> str:
     """A value as a template string renders it (``None`` stands for an absent value)."""
-    return js_string(MISSING if value is None else value)
+    return js_str(UNDEFINED if value is None else value)
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -78,15 +70,12 @@ def _name_of(value: Any) -> Any:
 async def apply_message_plugins(
     rt: Runtime, user: User, body: dict[str, Any], messages: list[Any]
 ) -> dict[str, Any]:
-    """Seam for SMS/fax logging plugins (http-contact-logging §3.8); a no-op for now.
+    """SMS/fax plugins (plugins.md §7-§8): sync ones replace the body, async ones are notified.
 
-    The plugin stage will run installed plugins whose ``supportedLogTypes`` cover the submitted
-    message types: a synchronous plugin's response replaces the body (later steps read
-    ``logInfo``, ``messages``, ``contactId``, ``contactName`` from it), an asynchronous one is
-    notified. Returning ``body`` unchanged is exactly "no plugin installed".
+    Later steps read ``logInfo``, ``messages``, ``contactId``, ``contactName`` from the result;
+    with no plugin installed it is ``body`` itself.
     """
-    del rt, user, messages
-    return body
+    return await plugin_runtime.run_message_plugins(rt, user, body, messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +108,7 @@ class _Flow:
     def hashed_account_id(self) -> str:
         if self.account_header:
             return self.account_header
-        account_id = MISSING if self.account_id is None else self.account_id
+        account_id = UNDEFINED if self.account_id is None else self.account_id
         return hash_id(account_id, self.rt.hash_key)
 
     def common(self) -> dict[str, Any]:
@@ -191,7 +180,7 @@ async def _log_messages(
     auth = await authenticate(rt, view, user)
     if auth is None:
         return dict(SESSION_REVOKED)
-    if not _truthy(body.get("contactId")):
+    if not js_truthy(body.get("contactId")):
         return failure(f"Contact not found for number {_js(contact_number)}")
 
     captured = _capture(body, log_info, contact_number, len(correspondents) > 1)
@@ -199,7 +188,7 @@ async def _log_messages(
     body = await apply_message_plugins(rt, auth.user, body, messages)
     log_info = _mapping(body.get("logInfo"), "logInfo")
     flow = _Flow(rt, view, platform, auth, captured, account_header, account_id, MessageLinks(rt))
-    if _truthy(captured.owner_name):
+    if js_truthy(captured.owner_name):
         await _log_shared(flow, body, log_info)
     else:
         await _log_each(flow, body, log_info)
@@ -415,7 +404,7 @@ async def _group_correspondents(
 
 def _log_id(result: Mapping[str, Any]) -> str | None:
     value = result.get("logId")
-    return js_string(value) if _truthy(value) else None
+    return js_str(value) if js_truthy(value) else None
 
 
 async def _create_under_claim(

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
+from appconnect.jsvalues import UNDEFINED, js_str
+
 MEDIA_READER = "https://ringcentral.github.io/ringcentral-media-reader/?media="
 
 # What JavaScript's encodeURIComponent leaves alone besides letters, digits and "-_.~".
@@ -54,7 +56,7 @@ def media_reader_link(uri: Any) -> str:
 
 def _js_text(value: Any) -> str:
     # Template-string rendering: an absent uri renders as "undefined", as in the reference.
-    return "undefined" if value is None else str(value)
+    return js_str(UNDEFINED if value is None else value)
 
 
 def _attachments(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -55,7 +55,7 @@ def merge_plugin_entry(admin_entry: Any, merged: dict[str, Any]) -> dict[str, An
         admin_field = adm.get(field)
         admin_map = _entry(admin_field)
         user_map = _entry(user_field)
-        if admin_field is not None and (
+        if js_truthy(admin_field) and (
             not js_truthy(admin_map.get("customizable"))
             or (not js_truthy(user_map.get("value")) and js_truthy(admin_map.get("value")))
         ):
@@ -78,14 +78,15 @@ def merge_user_settings(
     """The settings a user sees: ``user`` with the account admin's entries applied.
 
     * no admin settings: the user's own (``None`` stays ``None``);
-    * admin settings but no user settings: ``{}``;
+    * admin settings but no user settings (``None``): ``{}``; an empty map is an object, and a
+      new user's ``{}`` gets the admin's entries;
     * otherwise, per key of ``admin`` then of ``user``: ``isRemoved`` hides the key; a key the
       admin lets users customize (or does not know) takes the user's ``value``, ``defaultValue``
       and ``options`` with ``customizable: true``; any other key is the admin's entry verbatim.
     """
     if admin is None:
         return None if user is None else copy.deepcopy(dict(user))
-    if not user:
+    if user is None:
         return {}
     merged: dict[str, Any] = {}
     for key in dict.fromkeys([*admin, *user]):

@@ -15,16 +15,17 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconnect.compose.formatting import js_truthy
+from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorNotFound
 from appconnect.connectors.results import to_wire
 from appconnect.runtime import Runtime
 from appconnect.services import admin_settings
 from appconnect.services.credentials import authenticate
-from appconnect.services.errors import SESSION_REVOKED, api_error_result, failure
+from appconnect.services.errors import SESSION_REVOKED, api_error_result, client_message, failure
 from appconnect.services.ringcentral import RingCentralError, user_identity
 from appconnect.services.settings_merge import merge_user_settings
 from appconnect.store.models import UserRow, utcnow
@@ -71,16 +72,28 @@ async def update_settings(
     different keys both survive; only the ``userSettings`` column is written, so a token refresh
     running at the same time is not undone.
     """
-    async with rt.db.transaction() as session:
-        row = await session.get(UserRow, user_id, with_for_update=not rt.db.is_sqlite)
+    table = UserRow.__table__
+    assert isinstance(table, Table)
+    current = select(table.c.userSettings).where(table.c.id == user_id)
+    if not rt.db.is_sqlite:
+        current = current.with_for_update()
+
+    def work(conn: Connection) -> dict[str, Any] | None:
+        row = conn.execute(current).first()
         if row is None:
             return None
-        updated = apply_changes(row.user_settings, submitted, keys_to_remove)
-        await session.execute(
-            update(UserRow)
-            .where(UserRow.id == user_id)
-            .values(user_settings=updated, updated_at=utcnow())
+        changed = apply_changes(row[0], submitted, keys_to_remove)
+        conn.execute(
+            update(table)
+            .where(table.c.id == user_id)
+            .values(userSettings=changed, updatedAt=utcnow())
         )
+        return changed
+
+    # One write transaction (on SQLite: one hop to the writer thread, which serializes writers).
+    updated = await rt.db.write(work)
+    if updated is None:
+        return None
     rt.users.forget(user_id)
     return updated
 
@@ -135,7 +148,7 @@ async def preload_settings(
             hashed = admin_settings.config_id(rt, identity.account_id)
         config = await admin_settings.get_config(rt, hashed)
     except (RingCentralError, SQLAlchemyError, ValueError) as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     if config is None or config.user_settings is None:
         return 200, {}
     return 200, {"userSettings": config.user_settings}
@@ -165,10 +178,14 @@ async def save_user_settings(
         view = rt.registry.get_connector(platform)
         if view.has("onUpdateUserSettings"):
             updated = apply_changes(user.user_settings, submitted, keys_to_remove)
-            kwargs: dict[str, Any] = {"user": user, "updated_settings": updated}
-            if "userSettings" in body:
-                kwargs["user_settings"] = submitted
-            result = to_wire(await view.call("onUpdateUserSettings", **kwargs))
+            result = to_wire(
+                await view.call(
+                    "onUpdateUserSettings",
+                    user=user,
+                    user_settings=given(body, "userSettings"),  # absent: not passed
+                    updated_settings=updated,
+                )
+            )
             if isinstance(result, Mapping) and js_truthy(result.get("successful")):
                 await update_settings(rt, user_id, submitted, keys_to_remove)
             return 200, {}
@@ -180,16 +197,16 @@ async def save_user_settings(
         logger.exception("saving user settings failed")
         return 200, {}
     except ConnectorNotFound as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     except Exception as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
 
 
 async def refresh_user_info(rt: Runtime, user_id: str | None, platform: str | None) -> Reply:
     try:
         view = rt.registry.get_connector(platform or "")
     except ConnectorNotFound as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": client_message(exc)}
     if not view.has("refreshUserInfo"):
         return 200, {"successful": True}
     user = await rt.users.get(user_id, platform)

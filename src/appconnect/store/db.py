@@ -212,12 +212,17 @@ class Database:
         await self.engine.dispose()
         if self._writer is not None and self._sync_engine is not None:
             sync_engine = self._sync_engine
-            # Connections live on the worker threads: close them there, then stop the threads.
-            for worker in (self._reader, self._writer):
-                if worker is not None:
-                    await worker.run(self._close_thread_connection, None)
-                    await worker.run(lambda _: sync_engine.dispose(), None)
-                    worker.shutdown()
+            # Connections live on the worker threads: close each there first, and only then
+            # dispose of the pool (disposing earlier closed the other thread's connection under
+            # it, and its close then failed with a traceback at every Ctrl-C); then stop and
+            # join the threads.
+            workers = [w for w in (self._reader, self._writer) if w is not None and not w.closed]
+            for worker in workers:
+                await worker.run(self._close_thread_connection, None)
+            if workers:
+                await workers[-1].run(lambda _: sync_engine.dispose(), None)
+            for worker in workers:
+                await worker.aclose()
 
     def _close_thread_connection(self, _: None = None) -> None:
         conn: Connection | None = getattr(self._threads, "conn", None)

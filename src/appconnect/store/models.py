@@ -178,6 +178,8 @@ class LlmSessionRow(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     jwt_token: Mapped[str | None] = mapped_column("jwtToken", Text)
     expiry: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class SessionGenerationRow(Base):
     """Ours: the current session generation of a user who has logged out at least once.
 
@@ -194,3 +196,17 @@ class SessionGenerationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         "updatedAt", DateTime(timezone=True), default=utcnow, nullable=False
     )
+
+
+class ProxyConfigRow(Timestamps, Base):
+    """A declarative (proxy) connector config, selected by the users' ``proxyId``.
+
+    ``config`` is the unchanged config JSON; ``secretKey`` is the connector secret templates see
+    as ``{{secretKey}}``, encrypted at rest (``SecretBox``) and never part of ``config``.
+    """
+
+    __tablename__ = "proxyConfigs"
+
+    proxy_id: Mapped[str] = mapped_column("proxyId", String(255), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    secret_key: Mapped[str | None] = mapped_column("secretKey", Text)

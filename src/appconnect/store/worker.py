@@ -7,6 +7,9 @@ condition lock several times and chains it to an asyncio future: under load that
 was ~5% of a call-log create's CPU, more than the INSERT it carried. Here a job is a tuple on
 a ``SimpleQueue`` and results come back with one ``call_soon_threadsafe`` per batch.
 
+The thread is started on first use and stopped (and joined) by :meth:`SerialWorker.aclose`;
+a stopped worker accepts no more jobs.
+
 Batches: when jobs have queued up while one ran, the thread takes them all (up to
 ``max_batch``) and gives them to ``execute`` together, which may run them in one database
 transaction (group commit; see ``Database``). The default runs them one by one.
@@ -65,16 +68,23 @@ class SerialWorker:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._closed = False
 
     def _ensure_thread(self) -> None:
         with self._start_lock:
+            if self._closed:
+                raise RuntimeError(f"{self._name} is shut down")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
 
     async def run(self, fn: Callable[[A], T], arg: A) -> T:
-        """Run ``fn(arg)`` on the worker thread, after every job queued before it."""
-        if self._thread is None:
+        """Run ``fn(arg)`` on the worker thread, after every job queued before it.
+
+        One thread ever consumes the queue: after :meth:`shutdown` no job is accepted (a second
+        thread could otherwise take jobs out of order, or the first thread's stop signal).
+        """
+        if self._thread is None or self._closed:
             self._ensure_thread()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -114,8 +124,24 @@ class SerialWorker:
                     pass
             del batch, outcomes, by_loop, first
 
-    def shutdown(self) -> None:
-        """Stop the thread after the jobs already queued (it is a daemon: never joined)."""
-        if self._thread is not None:
-            self._jobs.put(None)
-            self._thread = None
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def shutdown(self) -> threading.Thread | None:
+        """Refuse new jobs and stop the thread after the ones already queued.
+
+        Returns the thread, for the caller to join (:meth:`aclose` does it off the loop).
+        """
+        with self._start_lock:
+            self._closed = True
+            thread = self._thread
+            if thread is not None:
+                self._jobs.put(None)
+        return thread
+
+    async def aclose(self) -> None:
+        """:meth:`shutdown`, then wait for the thread to finish (without blocking the loop)."""
+        thread = self.shutdown()
+        if thread is not None and thread is not threading.current_thread():
+            await asyncio.to_thread(thread.join)

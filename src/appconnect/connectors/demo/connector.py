@@ -20,12 +20,19 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appconnect.connectors.base import Connector
 from appconnect.connectors.demo.appointments import DemoAppointments
-from appconnect.connectors.demo.models import DemoActivity, DemoContact, iso, phone_key
+from appconnect.connectors.demo.models import (
+    DemoActivity,
+    DemoBase,
+    DemoContact,
+    iso,
+    phone_key,
+)
 from appconnect.connectors.results import (
     ActionResult,
     CallLogInfo,
@@ -99,8 +106,18 @@ class DemoConnector(DemoAppointments, Connector):
     _db: Database | None = None
 
     async def startup(self, runtime: Runtime) -> None:
-        """Called once at server start: keep the database and seed the sample contacts."""
+        """Called once at server start: create the demo tables, seed the sample contacts.
+
+        The framework's migrations do not know these tables (see ``models.py``); they are made
+        here, where the demo connector is served, unless the deployment manages its schema
+        itself (``DISABLE_SYNC_DB_TABLE``).
+        """
         self._db = runtime.db
+        if not runtime.settings.disable_sync_db_table:
+            try:
+                await runtime.db.write(_create_tables)
+            except DBAPIError:  # another worker created them between our check and our CREATE
+                await runtime.db.write(_create_tables)
         await self._seed()
 
     @asynccontextmanager
@@ -377,3 +394,7 @@ class DemoConnector(DemoAppointments, Connector):
                 line = _message_line(message or {}, image_link=image_link, video_link=video_link)
                 row.body = f"{row.body}\n{line}" if row.body else line
         return UpdateLogResult()
+
+
+def _create_tables(connection: Connection) -> None:
+    DemoBase.metadata.create_all(connection, checkfirst=True)

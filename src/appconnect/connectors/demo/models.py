@@ -1,7 +1,9 @@
 """The demo CRM's own tables, kept in the server's database.
 
-They live on the framework's ``Base`` so the initial migration creates them next to the
-framework's tables. Names carry a ``demo`` prefix so they never collide with a reference schema.
+They have a metadata of their own (:class:`DemoBase`), not the framework's ``Base``: the
+framework's migrations never create them. The demo connector creates them at start-up, so they
+exist only in databases where the demo connector is served. Names carry a ``demo`` prefix so
+they never collide with a reference schema.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from appconnect.store.models import Base, Timestamps
+from appconnect.store.models import Timestamps
 
 
 def iso(value: datetime) -> str:
@@ -30,7 +32,11 @@ def phone_key(phone: str | None) -> str:
     return "".join(ch for ch in phone or "" if ch.isdigit())[-10:]
 
 
-class DemoContact(Timestamps, Base):
+class DemoBase(DeclarativeBase):
+    """The demo CRM's tables (created by the demo connector, not by migrations)."""
+
+
+class DemoContact(Timestamps, DemoBase):
     """A person in the demo CRM. ``ownerId`` is ``NULL`` for the shared sample contacts."""
 
     __tablename__ = "demoContacts"
@@ -46,7 +52,7 @@ class DemoContact(Timestamps, Base):
     company: Mapped[str | None] = mapped_column(String(255))
 
 
-class DemoActivity(Timestamps, Base):
+class DemoActivity(Timestamps, DemoBase):
     """A logged call or message conversation, owned by one demo user."""
 
     __tablename__ = "demoActivities"
@@ -79,7 +85,7 @@ class DemoActivity(Timestamps, Base):
         }
 
 
-class DemoAppointment(Timestamps, Base):
+class DemoAppointment(Timestamps, DemoBase):
     """A meeting in the demo CRM's calendar, owned by one demo user."""
 
     __tablename__ = "demoAppointments"

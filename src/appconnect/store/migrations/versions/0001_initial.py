@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import appconnect.connectors.demo.models  # noqa: F401  (the demo CRM's tables)
 from appconnect.store.models import Base
 
 revision = "0001"

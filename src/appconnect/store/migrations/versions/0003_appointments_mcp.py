@@ -1,9 +1,12 @@
-"""Tables of issue 11: the demo CRM's calendar and the MCP sessions.
+"""Tables of issue 11: the MCP sessions.
 
-``demoAppointments`` holds the demo connector's appointments; ``llmSessions`` maps a RingCentral
-extension id to the CRM session token an AI assistant (MCP) uses. ``callDownLists`` already came
-with 0001. Tables that already exist are left alone (0001 creates a fresh database from the
-current models, so on a new database both tables are there before this revision runs).
+``llmSessions`` maps a RingCentral extension id to the CRM session token an AI assistant (MCP)
+uses. ``callDownLists`` already came with 0001. A table that already exists is left alone (0001
+creates a fresh database from the current models, so on a new database it is there before this
+revision runs). The demo CRM's ``demoAppointments`` is not the framework's: the demo connector
+creates it at start-up with its other tables (``appconnect.connectors.demo.models``), so it
+exists only where the demo is served; databases that got it from an earlier version of this
+revision keep it.
 
 Revision ID: 0003_appointments_mcp
 Revises: 0002_session_security
@@ -30,21 +33,6 @@ def _timestamps() -> list[sa.Column]:
 
 def upgrade() -> None:
     existing = set(sa.inspect(op.get_bind()).get_table_names())
-    if "demoAppointments" not in existing:
-        op.create_table(
-            "demoAppointments",
-            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-            sa.Column("userId", sa.String(255), nullable=False),
-            sa.Column("title", sa.String(500), nullable=False),
-            sa.Column("summary", sa.Text, nullable=False),
-            sa.Column("startTime", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("durationMinutes", sa.Integer, nullable=False),
-            sa.Column("status", sa.String(64), nullable=False),
-            sa.Column("contacts", sa.JSON),
-            *_timestamps(),
-        )
-        op.create_index("ix_demoAppointments_userId", "demoAppointments", ["userId"])
-        op.create_index("ix_demoAppointments_startTime", "demoAppointments", ["startTime"])
     if "llmSessions" not in existing:
         op.create_table(
             "llmSessions",
@@ -57,4 +45,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("llmSessions")
-    op.drop_table("demoAppointments")
