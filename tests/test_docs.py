@@ -46,6 +46,8 @@ PUBLIC_API = [
     "ConnectorView",
     "ContactMatch",
     "CreateContactResult",
+    "CrmClient",
+    "CrmResponse",
     "DetailItem",
     "DetailSection",
     "FindContactResult",

@@ -13,12 +13,16 @@ from hypothesis import strategies as st
 
 from appconnect import compose, security
 from appconnect.compose import formatting
+from appconnect.connectors import args
+from appconnect.connectors.proxy import template
 from appconnect.jsvalues import (
     UNDEFINED,
     UNSET,
+    js_date_string,
     js_greater,
     js_iso_string,
     js_str,
+    js_str_absent,
     js_stringify,
     js_to_number,
     js_trim,
@@ -31,6 +35,7 @@ def test_one_sentinel_for_undefined_everywhere() -> None:
     assert UNSET is UNDEFINED
     assert compose.UNSET is UNDEFINED and formatting.UNSET is UNDEFINED
     assert security.MISSING is UNDEFINED
+    assert args.UNSET is UNDEFINED and template.UNDEFINED is UNDEFINED
     assert not UNDEFINED  # falsy, as undefined is
     assert repr(UNDEFINED) == "UNSET"
 
@@ -127,7 +132,12 @@ def test_trim_and_loose_comparison() -> None:
         ),
         ({"u": "ü\n\"\\\u2028"}, '{"u":"ü\\n\\"\\\\\u2028"}'),
         ([1e21, 1e-7, math.inf, True], "[1e+21,1e-7,null,true]"),
-        ({1: "k"}, '{"1":"k"}'),
+        ({1: "k", 2.5: "f", False: "b"}, '{"1":"k","2.5":"f","false":"b"}'),
+        (
+            {"at": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)},
+            '{"at":"2026-01-02T03:04:05.678Z"}',
+        ),
+        ([object()], "[{}]"),
         ("", '""'),
     ],
 )
@@ -167,3 +177,12 @@ def test_hashing_prints_values_as_template_strings() -> None:
     assert hash_id(None, "k") == hash_id("null", "k")
     assert hash_id(12.0, "k") == hash_id("12", "k") == hash_id(12, "k")
     assert hash_id("a", None) == hash_id("a", "undefined")
+
+
+def test_date_strings_and_absent_values() -> None:
+    moment = datetime(2026, 12, 4, 19, 5, 9, tzinfo=timezone(timedelta(hours=2)))
+    assert js_date_string(moment) == (
+        "Fri Dec 04 2026 17:05:09 GMT+0000 (Coordinated Universal Time)"
+    )
+    assert js_str_absent(None) == "undefined" and js_str_absent(True) == "true"
+    assert js_str_absent(UNDEFINED) == "undefined" and js_str_absent(2.0) == "2"

@@ -24,6 +24,7 @@ from appconnect.connectors.results import (
     UpdateLogResult,
     UserInfoResult,
 )
+from appconnect.crm_client import CrmClient, CrmResponse
 from appconnect.manifest import Manifest, ManifestError, load_manifest
 from appconnect.services.oauth import OAuthApp, OAuthError, TokenSet
 from appconnect.settings import Settings
@@ -40,6 +41,8 @@ __all__ = [
     "ConnectorView",
     "ContactMatch",
     "CreateContactResult",
+    "CrmClient",
+    "CrmResponse",
     "DetailItem",
     "DetailSection",
     "FindContactResult",

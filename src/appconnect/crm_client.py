@@ -1,336 +1,382 @@
-"""The httpx2 client connectors get from ``self.http()``, with a lean path for their calls.
+"""The HTTP client connectors get from ``self.http()``: a small API of our own over aiohttp.
 
-A connector call is a JSON body or a few query params plus a per-call ``Authorization`` header:
-no client auth, no hooks, no cookies, no redirect-following. For that, httpx2's general path
-rebuilt the header set four times, re-parsed the URL to attach the query and ran the auth and
-redirect machinery for every request, which cost more CPU than aiohttp spent on the wire (a
-third of a PATCH /callLog, which makes two CRM calls). :class:`CrmClient` builds exactly the
-request httpx2 would and sends it as ``AsyncClient.send`` does; any feature the shortcut does
-not model sends the call down httpx2's own path. ``tests/test_crm_client.py`` runs ~100 calls
-through both and requires identical requests, responses and errors.
+A connector call is a JSON body or a few query params plus a per-call ``Authorization`` header.
+:class:`CrmClient` offers exactly that, with the httpx-style surface connectors already use
+(``get/post/put/patch/delete/head/options/request`` taking ``params``, ``json``, ``content``,
+``data``, ``headers``, ``timeout``; a :class:`CrmResponse` with ``status_code``, ``headers``,
+``content``, ``text``, ``json()``, ``raise_for_status()``), and the same exceptions
+(``httpx2.HTTPStatusError``, ``httpx2.ConnectTimeout``, ``httpx2.ReadTimeout``,
+``httpx2.ConnectError``...). Underneath, requests go straight to aiohttp's pool
+(:mod:`appconnect.transport`); in tests, to the ``httpx2`` transport given to
+``create_app(http_transport=...)`` (``httpx2.MockTransport``), through its public
+``handle_async_request``.
+
+Why not ``httpx2.AsyncClient``: on the bench, httpx2's request, URL, header and response objects
+cost more CPU per CRM call than aiohttp's whole client (``bench/http_micro.py``); only
+private httpx2 internals made it cheaper, and those may change in any release. Only public
+APIs of httpx2 and aiohttp are used here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import re
-import time
-from collections.abc import Coroutine
-from json import JSONEncoder
-from typing import TYPE_CHECKING, Any
+import functools
+import json as _json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx2
+import orjson
 
-# httpx2 internals used by the lean path (tests/test_crm_client.py pins their meaning): the
-# stream wrapper that times a response, the client state ``send`` records, and the type of
-# ``USE_CLIENT_DEFAULT``.
-from httpx2._client import BoundAsyncStream, ClientState, UseClientDefault
+# httpx2 (and so connectors until now) serialised ``json=`` with json.dumps(ensure_ascii=False,
+# separators=(",", ":"), allow_nan=False): the same bytes as JSON.stringify for JSON values.
+_JSON = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_ABSOLUTE = ("http://", "https://")
+_DEFAULT: Any = object()  # "the client's timeout"
+# RFC 3986 unreserved and reserved characters plus "%": a URL made of these only needs no quoting.
+URL_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+_ERROR_KINDS = {
+    1: "Informational response",
+    3: "Redirect response",
+    4: "Client error",
+    5: "Server error",
+}  # and the message below: as httpx2 words them, for connectors that log or match them
+_STATUS_DOCS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/"
 
-if TYPE_CHECKING:
-    from httpx2._types import (
-        AuthTypes,
-        CookieTypes,
-        HeaderTypes,
-        QueryParamTypes,
-        RequestContent,
-        RequestData,
-        RequestExtensions,
-        RequestFiles,
-        TimeoutTypes,
-    )
-
-# httpx2 serialises ``json=`` with json.dumps(ensure_ascii=False, separators=(",", ":"),
-# allow_nan=False); one encoder with the same options gives the same bytes without building
-# an encoder per call.
-_JSON = JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "QUERY"})  # httpx2 sends Content-Length: 0
-_SHORT_QUERY = 4096
-# The statuses Response.has_redirect_location accepts; checked first, as that property looks
-# them up one by one through httpx2's status-code enum.
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_httpx2_log = logging.getLogger("httpx2")  # where httpx2 logs each request it sends
+HeaderInput = Mapping[str, str] | Mapping[bytes, bytes] | Iterable[tuple[str | bytes, str | bytes]]
 
 
-class CrmClient(httpx2.AsyncClient):
-    """``httpx2.AsyncClient`` with a lean path for the calls connectors actually make.
+class CrmRequest:
+    """One outbound request as sent: method, absolute URL, headers, body and timeouts."""
 
-    A connector call is a JSON body or a few query params plus a per-call ``Authorization``
-    header, with no client auth, no hooks, no cookies and no redirect-following. For that,
-    httpx2's general path still rebuilt the header set four times, re-parsed the URL to attach
-    the query and ran the auth and redirect machinery (generators, history lists): more CPU than
-    aiohttp spent on the wire. :meth:`request` builds exactly the request httpx2 would (same
-    headers in the same order, same URL, body and extensions) and sends it the way
-    ``AsyncClient.send`` does; whenever a feature the shortcut does not model is in play, the
-    call goes to httpx2 unchanged. ``tests/test_crm_client.py`` runs both paths side by side.
+    __slots__ = ("connect_timeout", "content", "headers", "method", "read_timeout", "url")
 
-    Resolved relative URLs are memoised too: parsing and joining ``/contacts`` with the base URL
-    was a tenth of a call-log request's CPU. URL objects are immutable, so they are shared.
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.content = content
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+
+    def __repr__(self) -> str:
+        return f"<CrmRequest [{self.method}] {self.url}>"
+
+
+class CrmResponse:
+    """A CRM's answer, read in full: the parts of ``httpx2.Response`` connectors use.
+
+    ``headers`` is a case-insensitive multi-mapping (``multidict.CIMultiDictProxy``, the same
+    type whichever engine answered): ``headers["content-type"]``, ``.get(...)``, ``.getall(...)``.
     """
 
-    _MEMO_SIZE = 2048
+    __slots__ = ("content", "headers", "request", "status_code")
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._resolved: dict[str, httpx2.URL] = {}
-        self._resolved_base = self.base_url
+    def __init__(self, status_code: int, headers: Any, content: bytes, request: CrmRequest) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.request = request
 
-    def _merge_url(self, url: httpx2.URL | str) -> httpx2.URL:
-        if not isinstance(url, str):
-            return super()._merge_url(url)
-        if self._resolved_base is not self.base_url:  # base_url was reassigned
-            self._resolved.clear()
-            self._resolved_base = self.base_url
-        resolved = self._resolved.get(url)
-        if resolved is None:
-            joined = _join_plain_path(self.base_url, url)
-            if joined is not None:
-                return joined  # cheap, and ids in paths repeat rarely: not worth remembering
-            resolved = super()._merge_url(url)
-            if len(self._resolved) >= self._MEMO_SIZE:
-                self._resolved.clear()
-            self._resolved[url] = resolved
-        return resolved
+    def __repr__(self) -> str:
+        return f"<CrmResponse [{self.status_code}]>"
+
+    @property
+    def url(self) -> str:
+        return self.request.url
+
+    @property
+    def reason_phrase(self) -> str:
+        return _reason(self.status_code)
+
+    @property
+    def http_version(self) -> str:
+        return "HTTP/1.1"
+
+    @property
+    def encoding(self) -> str:
+        """The charset of ``Content-Type``, else UTF-8 (httpx2's default)."""
+        kind = self.headers.get("content-type", "")
+        for part in kind.split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                charset = value.strip("'\"")
+                try:
+                    "".encode(charset)
+                except LookupError:
+                    break
+                return charset
+        return "utf-8"
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON (``json.JSONDecodeError``, a ``ValueError``, when it is not)."""
+        if not kwargs:
+            try:
+                return orjson.loads(self.content)
+            except orjson.JSONDecodeError:
+                pass  # let json.loads decide: it takes NaN and huge integers, or raises its own
+        return _json.loads(self.content, **kwargs)
+
+    def read(self) -> bytes:
+        return self.content
+
+    async def aread(self) -> bytes:
+        return self.content
+
+    async def aclose(self) -> None:
+        """Nothing to release: the body was read in full and the connection went back."""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status_code in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    @property
+    def is_client_error(self) -> bool:
+        return 400 <= self.status_code < 500
+
+    @property
+    def is_server_error(self) -> bool:
+        return 500 <= self.status_code < 600
+
+    @property
+    def is_error(self) -> bool:
+        return 400 <= self.status_code < 600
+
+    def raise_for_status(self) -> CrmResponse:
+        """Raise ``httpx2.HTTPStatusError`` for a non-2xx answer (as httpx2 does); else ``self``."""
+        if self.is_success:
+            return self
+        kind = _ERROR_KINDS.get(self.status_code // 100, "Invalid status code")
+        message = f"{kind} '{self.status_code} {self.reason_phrase}' for url '{self.url}'\n"
+        if self.is_redirect:
+            message += f"Redirect location: '{self.headers['location']}'\n"
+        message += f"For more information check: {_STATUS_DOCS}{self.status_code}"
+        raise status_error(message, self)
+
+
+class Sender(Protocol):
+    """What sends a request: the pool's polite sender (aiohttp, or a test transport)."""
+
+    def __call__(self, request: CrmRequest) -> Awaitable[CrmResponse]: ...
+
+
+class CrmClient:
+    """What ``Connector.http()`` returns: a pooled client for one CRM base URL. Never close it.
+
+    Relative URLs (``"/contacts"``) are joined to ``base_url`` as httpx2 did (the base's path
+    always ends in ``/``); absolute ones are sent as they are. Every request carries the
+    client's default headers (the ``Unified-CRM-Extension-Version`` header, ``Accept``,
+    ``User-Agent``), overridden case-insensitively by the call's ``headers``. ``params`` replaces
+    the URL's own query. Timeouts are in seconds (``None``: wait forever).
+    """
+
+    __slots__ = ("_base", "_headers", "_lowered", "_send", "_timeout", "base_url")
+
+    def __init__(
+        self,
+        send: Sender | Callable[[CrmRequest], Awaitable[CrmResponse]],
+        *,
+        base_url: str = "",
+        timeout: float | None = 30.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._send = send
+        self.base_url = base_url
+        base = base_url.split("#", 1)[0].split("?", 1)[0]
+        if base and base.count("/") < 3:
+            base += "/"  # "https://crm.example" has the path "/"
+        self._base = base if base.endswith("/") else base + "/"
+        self._timeout = timeout
+        self._headers = dict(headers or {})
+        self._lowered = {name.lower() for name in self._headers}
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The default headers every request of this client carries (read-only)."""
+        return dict(self._headers)
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    def url_for(self, url: str, params: Any = None) -> str:
+        """The absolute URL a request to ``url`` (relative or absolute) with ``params`` goes to."""
+        if "#" in url:
+            url = url.split("#", 1)[0]  # a fragment is never sent
+        if not url.startswith(_ABSOLUTE):
+            if not self.base_url:
+                raise ValueError(f"relative URL {url!r} on a client without base_url")
+            url = self._base + url.lstrip("/")
+        if params is not None:
+            url = url.split("?", 1)[0]  # params replace the URL's own query
+            query = _query_string(params)
+            if query:
+                url = url + "?" + query
+        if not URL_SAFE.issuperset(url):
+            url = str(httpx2.URL(url))  # spaces, non-ASCII...: percent-encoded as httpx2 does
+        return url
 
     def request(
         self,
         method: str,
-        url: httpx2.URL | str,
+        url: str,
         *,
-        content: RequestContent | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any | None = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseClientDefault | None = httpx2.USE_CLIENT_DEFAULT,
-        follow_redirects: bool | UseClientDefault = httpx2.USE_CLIENT_DEFAULT,
-        timeout: TimeoutTypes | UseClientDefault = httpx2.USE_CLIENT_DEFAULT,
-        extensions: RequestExtensions | None = None,
-    ) -> Coroutine[Any, Any, httpx2.Response]:
-        # A plain method handing back the coroutine that sends: awaiting it resumes one frame
-        # less on each wake-up of the call (see appconnect.connectors.invoke.call_with_kwargs).
-        if (
-            data is None
-            and files is None
-            and cookies is None
-            and (content is None or isinstance(content, bytes | str))
-            and self._lean_applies(auth, follow_redirects)
-        ):
-            request = self._lean_request(
-                method, url, content, json, params, headers, timeout, extensions
-            )
-            if request is not None:
-                return self._lean_send(request)
-        return super().request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            follow_redirects=follow_redirects,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        params: Any = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: HeaderInput | None = None,
+        timeout: Any = _DEFAULT,
+    ) -> Awaitable[CrmResponse]:
+        """Send a request and read the answer in full (the awaitable gives a :class:`CrmResponse`).
 
-    def _lean_applies(
-        self, auth: AuthTypes | UseClientDefault | None, follow_redirects: bool | UseClientDefault
-    ) -> bool:
-        """True when httpx2's auth, hooks, redirects, cookies and mounts would all be no-ops."""
-        if isinstance(auth, UseClientDefault):
-            if self.auth is not None:
-                return False
-        elif auth is not None:
-            return False
-        if isinstance(follow_redirects, UseClientDefault):
-            follow_redirects = self.follow_redirects
-        hooks = self.event_hooks
-        return not (
-            follow_redirects
-            or hooks["request"]
-            or hooks["response"]
-            or self.max_redirects < 0
-            or self.is_closed
-            or self.params
-            or self.cookies
-            or self._direct_transport() is None
-        )
-
-    def _lean_request(
-        self,
-        method: str,
-        url: httpx2.URL | str,
-        content: bytes | str | None,
-        json: Any,
-        params: QueryParamTypes | None,
-        headers: HeaderTypes | None,
-        timeout: TimeoutTypes | UseClientDefault,
-        extensions: RequestExtensions | None,
-    ) -> httpx2.Request | None:
-        """The request ``build_request`` would return, or ``None`` to leave it to httpx2."""
-        target = self._merge_url(url)
-        if target.userinfo:
-            return None  # httpx2 turns credentials in the URL into Basic auth
-        if params is not None:
-            # With no client-level params, httpx2 replaces the URL's query with ``params``.
-            target = _with_query(target, _query_string(params))
-
-        if extensions is not None and "timeout" in extensions:
-            exts = extensions
-        else:
-            chosen = (
-                self.timeout if isinstance(timeout, UseClientDefault) else httpx2.Timeout(timeout)
-            )
-            exts = (
-                {"timeout": chosen.as_dict()}
-                if extensions is None
-                else dict(**extensions, timeout=chosen.as_dict())
-            )
-
-        # Body and its headers, as httpx2's encode_request makes them.
-        body_headers: tuple[tuple[bytes, bytes], ...] = ()
-        if content is not None:
-            body = content.encode("utf-8") if isinstance(content, str) else content
-            if body:
-                body_headers = ((b"Content-Length", str(len(body)).encode("ascii")),)
-        elif json is not None:
-            body = _JSON.encode(json).encode("utf-8")
-            body_headers = (
-                (b"Content-Length", str(len(body)).encode("ascii")),
-                (b"Content-Type", b"application/json"),
-            )
-        else:
-            body = b""
-
-        # Client headers, minus the names the call overrides, then the call's own (Headers.update).
-        pairs = self.headers.raw
+        The body is one of ``json`` (sent as ``application/json``), ``content`` (bytes or text,
+        as given) or ``data`` (a form, sent as ``application/x-www-form-urlencoded``).
+        ``timeout`` (seconds, or a ``(connect, read)`` pair) overrides the client's for one call.
+        """
+        body, kind = _body(json, content, data)
+        sent = self._headers
         if headers:
-            own = _header_pairs(headers)
-            overridden = {name.lower() for name, _ in own}
-            if not all(name.isascii() for name in overridden):
-                return None  # httpx2 compares such names after decoding; not worth modelling
-            pairs = [pair for pair in pairs if pair[0].lower() not in overridden]
-            pairs += own
-        present = {name.lower() for name, _ in pairs}
+            sent = self._merge(headers)
+        if kind is not None and "content-type" not in self._lowered_of(sent):
+            sent = {**sent, "Content-Type": kind}
+        if timeout is _DEFAULT:
+            connect = read = self._timeout
+        elif isinstance(timeout, tuple):
+            connect, read = timeout
+        elif isinstance(timeout, httpx2.Timeout):
+            connect, read = timeout.connect, timeout.read
+        else:
+            connect = read = timeout
+        request = CrmRequest(method.upper(), self.url_for(url, params), sent, body, connect, read)
+        return self._send(request)
 
-        # Request._prepare: body headers unless set already, then Host and an empty body's length.
-        for name, value in body_headers:
-            lowered = name.lower()
-            if lowered == b"content-length" and b"transfer-encoding" in present:
-                continue
-            if lowered not in present:
-                pairs.append((name, value))
-                present.add(lowered)
-        auto: list[tuple[bytes, bytes]] = []
-        if b"host" not in present and target.host:
-            auto.append((b"Host", target.netloc))
-        if (
-            b"content-length" not in present
-            and b"transfer-encoding" not in present
-            and method.upper() in _BODY_METHODS
-        ):
-            auto.append((b"Content-Length", b"0"))
+    def _merge(self, headers: HeaderInput) -> dict[str, str]:
+        own = [
+            (_text(name, "latin-1"), _text(value, "utf-8"))
+            for name, value in (headers.items() if isinstance(headers, Mapping) else headers)
+        ]
+        overridden = {name.lower() for name, _ in own}
+        merged = {k: v for k, v in self._headers.items() if k.lower() not in overridden}
+        for name, value in own:
+            merged[name] = value
+        return merged
 
-        request = httpx2.Request(
-            method,
-            target,
-            headers=auto + pairs if auto else pairs,
-            stream=httpx2.ByteStream(body),
-            extensions=exts,
-        )
-        request.read()  # httpx2 loads in-memory bodies into ``request.content`` up front
-        return request
+    def _lowered_of(self, headers: dict[str, str]) -> set[str]:
+        if headers is self._headers:
+            return self._lowered
+        return {name.lower() for name in headers}
 
-    async def _lean_send(self, request: httpx2.Request) -> httpx2.Response:
-        """``AsyncClient.send`` for a plain request: no auth flow, hooks or redirect-following."""
-        transport = self._direct_transport()
-        assert transport is not None  # checked by _lean_applies
-        self._mark_opened()
-        start = time.perf_counter()
+    def get(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("GET", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("OPTIONS", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("DELETE", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> Awaitable[CrmResponse]:
+        return self.request("PATCH", url, **kwargs)
+
+
+def status_error(message: str, response: CrmResponse) -> httpx2.HTTPStatusError:
+    """``httpx2.HTTPStatusError`` for ``response`` (``.request`` and ``.response`` are ours)."""
+    return httpx2.HTTPStatusError(
+        message,
+        request=response.request,  # type: ignore[arg-type]
+        response=response,  # type: ignore[arg-type]
+    )
+
+
+def _text(value: str | bytes, encoding: str) -> str:
+    """A header name or value as text (bytes: names Latin-1, values UTF-8, as httpx read them)."""
+    if isinstance(value, bytes):
         try:
-            response = await transport.handle_async_request(request)
-        except httpx2.RequestError as exc:
-            exc.request = request  # what httpx2's request_context does
-            raise
-        assert isinstance(response.stream, httpx2.AsyncByteStream)
-        response.request = request
-        response.stream = BoundAsyncStream(response.stream, start=start)
-        try:
-            if _sets_cookies(response):  # without Set-Cookie there is nothing to extract
-                self.cookies.extract_cookies(response)
-            response.default_encoding = self._default_encoding
-            if _httpx2_log.isEnabledFor(logging.INFO):
-                _httpx2_log.info(
-                    'HTTP Request: %s %s "%s %d %s"',
-                    request.method,
-                    request.url,
-                    response.http_version,
-                    response.status_code,
-                    response.reason_phrase,
-                )
-            response.history = []
-            if response.status_code in _REDIRECTS and response.has_redirect_location:
-                # Not followed: offered as ``next_request``.
-                with contextlib.suppress(httpx2.RemoteProtocolError):
-                    response.next_request = self._build_redirect_request(request, response)
-            await response.aread()
-        except BaseException:
-            await response.aclose()
-            raise
-        return response
-
-    # -- the httpx2 internals the lean path relies on --------------------------------------
-    # httpx2 has no public accessor for the mounts, the transport or the client state (and
-    # _lean_send reads ``_default_encoding`` and calls ``_build_redirect_request`` as ``send``
-    # does). test_crm_client.py compares both paths and fails if any of them changes meaning.
-
-    def _direct_transport(self) -> httpx2.AsyncBaseTransport | None:
-        """The transport every URL goes to, or ``None`` when mounts (proxies) route some."""
-        return None if self._mounts else self._transport
-
-    def _mark_opened(self) -> None:
-        """What ``send`` records: the client has been used (``async with`` is then refused)."""
-        self._state = ClientState.OPENED
+            return value.decode(encoding)
+        except UnicodeDecodeError:
+            return value.decode("latin-1")
+    return str(value)
 
 
-def _header_pairs(headers: HeaderTypes) -> list[tuple[bytes, bytes]]:
-    """``httpx2.Headers(headers).raw``; the usual ``{str: str}`` dict is encoded directly."""
-    if type(headers) is dict:
-        try:
-            return [
-                (name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()
-            ]
-        except (AttributeError, UnicodeEncodeError):
-            pass  # bytes, or something httpx2 has its own error for
-    return httpx2.Headers(headers).raw
+@functools.lru_cache(maxsize=128)
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
-def _sets_cookies(response: httpx2.Response) -> bool:
-    for name, _ in response.headers.raw:
-        lowered = name.lower()
-        if lowered == b"set-cookie" or lowered == b"set-cookie2":
-            return True
-    return False
+def _body(
+    json: Any, content: bytes | str | None, data: Mapping[str, Any] | None
+) -> tuple[bytes, str | None]:
+    if json is not None:
+        if content is not None or data is not None:
+            raise TypeError("pass only one of json, content and data")
+        return _JSON.encode(json).encode("utf-8"), "application/json"
+    if content is not None:
+        if data is not None:
+            raise TypeError("pass only one of json, content and data")
+        if isinstance(content, str):
+            return content.encode("utf-8"), None
+        if isinstance(content, bytes | bytearray | memoryview):
+            return bytes(content), None
+        raise TypeError("content must be bytes or str")
+    if data is not None:
+        return urlencode(data, doseq=True).encode("ascii"), "application/x-www-form-urlencoded"
+    return b"", None
 
 
-def _query_string(params: QueryParamTypes) -> str | None:
-    """The query ``httpx2.URL(url, params=params)`` puts in the URL (``None``: no query)."""
-    if not params:
-        return None
-    if type(params) is dict and all(
-        type(name) is str and type(value) is str for name, value in params.items()
-    ):
-        # What str(QueryParams(params)), i.e. urlencode(params), gives for plain string pairs.
-        return "&".join(
-            [_quote_plus(name) + "=" + _quote_plus(value) for name, value in params.items()]
-        )
-    return str(httpx2.QueryParams(params))
+def _query_string(params: Any) -> str:
+    """``params`` as a query string: a dict or pairs (lists repeat the key), or a ready string."""
+    if isinstance(params, str | bytes):
+        return str(httpx2.QueryParams(params))  # a ready query, normalised as httpx2 did
+    items = params.items() if isinstance(params, Mapping) else params
+    parts = []
+    for name, value in items:
+        values = value if isinstance(value, list | tuple) else (value,)
+        for one in values:
+            parts.append(_quote_plus(str(name)) + "=" + _quote_plus(_param_text(one)))
+    return "&".join(parts)
+
+
+def _param_text(value: Any) -> str:
+    """As httpx2 wrote parameter values: ``true``/``false``, ``""`` for ``None``."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
 
 
 # urllib's quote_plus(text, safe="") as a table: unreserved bytes stay, space becomes "+", every
@@ -344,44 +390,3 @@ _QUOTE_PLUS = [
 
 def _quote_plus(text: str) -> str:
     return text.encode("utf-8").decode("latin-1").translate(_QUOTE_PLUS)
-
-
-# A relative path that httpx2's parser would leave exactly as written: unreserved characters
-# and "/", no "//" authority, no "." or ".." segments (the parser removes those).
-_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9_.~/-]*")
-
-
-def _join_plain_path(base: httpx2.URL, url: str) -> httpx2.URL | None:
-    """``AsyncClient._merge_url(url)`` for a plain relative path such as ``/messages/8031``.
-
-    httpx2 parses ``url``, then the joined path again (two full parses); for a path that needs
-    no quoting or normalising the join is plain concatenation. ``None``: take httpx2's route.
-    """
-    parsed = base._uri_reference  # the parse result (percent-encoded path), as _with_query
-    if (
-        _PLAIN_PATH.fullmatch(url) is None
-        or "/." in url
-        or parsed.query is not None
-        or parsed.fragment is not None
-        or not parsed.path.endswith("/")
-    ):
-        return None
-    joined = httpx2.URL.__new__(httpx2.URL)
-    joined._uri_reference = parsed._replace(path=parsed.path + url[1:])
-    return joined
-
-
-def _with_query(url: httpx2.URL, query: str | None) -> httpx2.URL:
-    """``httpx2.URL(url, params=...)`` for an already valid ``url``, without re-parsing it.
-
-    ``query`` is urlencode's output (what ``str(QueryParams)`` returns): unreserved characters,
-    ``+ = &`` and ``%XX`` escapes only, which httpx2's own query quoting leaves as they are. So
-    the parse would only revalidate what ``url`` already holds; swapping the query in httpx2's
-    immutable parse result gives the same URL. Long queries take the public route (httpx2's
-    length check applies there).
-    """
-    if query is not None and len(query) > _SHORT_QUERY:
-        return httpx2.URL(url, query=query.encode("ascii"))
-    merged = httpx2.URL.__new__(httpx2.URL)
-    merged._uri_reference = url._uri_reference._replace(query=query)
-    return merged

@@ -1,8 +1,10 @@
-"""Outbound HTTP: one pooled async client per CRM origin, shared by every request.
+"""Outbound HTTP: one pooled client per CRM origin, all over one polite, pooled engine.
 
 Creating a client per request throws away connection reuse and TLS sessions; the reference does
-that through axios defaults. Here each origin gets one ``httpx2.AsyncClient`` for the process's
-life. Tests inject a transport (``httpx2.MockTransport``) and every client uses it.
+that through axios defaults. Here every CRM call of the process goes through one aiohttp pool
+(:class:`appconnect.transport.AiohttpEngine`), and each base URL gets one cheap
+:class:`appconnect.crm_client.CrmClient` over it. Tests inject an ``httpx2`` transport
+(``httpx2.MockTransport``) and every client uses it.
 """
 
 from __future__ import annotations
@@ -12,46 +14,42 @@ import email.utils
 import math
 import time
 from collections import OrderedDict
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, Protocol
 
 import httpx2
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from appconnect.crm_client import CrmClient
-from appconnect.transport import AiohttpTransport
+from appconnect.crm_client import CrmClient, CrmRequest, CrmResponse
+from appconnect.transport import AiohttpEngine, TransportEngine
 from appconnect.version import __version__
 
 VERSION_HEADER = "Unified-CRM-Extension-Version"
-
-
-def _origin(url: str | None) -> str:
-    if not url:
-        return ""
-    return _url_origin(httpx2.URL(url))
-
-
-def _url_origin(url: httpx2.URL) -> str:
-    return f"{url.scheme}://{url.netloc.decode('ascii')}"
-
-
+DEFAULT_HEADERS = {
+    VERSION_HEADER: __version__,
+    "Accept": "*/*",
+    "User-Agent": f"appconnect/{__version__}",
+}
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class _NoCookies(DefaultCookiePolicy):
-    """Shared clients serve every user of every account: a cookie one user's CRM session sets
-    must never ride along on another user's request, so nothing is stored or sent."""
+class Engine(Protocol):
+    async def send(self, request: CrmRequest) -> CrmResponse: ...
 
-    def set_ok(self, cookie: Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: Cookie, request: Any) -> bool:
-        return False
+    async def aclose(self) -> None: ...
 
 
-class PoliteTransport(httpx2.AsyncBaseTransport):
-    """Wraps the real transport with the manners a CRM expects.
+def _origin(url: str | None) -> str:
+    """``scheme://host[:port]`` of ``url`` (lower-cased), ``""`` for none."""
+    if not url:
+        return ""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    return f"{scheme.lower()}://{host.lower()}"
+
+
+class PoliteSender:
+    """Wraps the engine with the manners a CRM expects.
 
     * A ``429`` on an idempotent read is retried after the server's ``Retry-After`` (bounded
       attempts, bounded wait). Writes are never retried: a create that timed out or was
@@ -60,14 +58,8 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
       process does not trip the CRM's own limit.
     """
 
-    def __init__(
-        self,
-        inner: httpx2.AsyncBaseTransport,
-        *,
-        read_retries: int = 2,
-        max_retry_wait: float = 30.0,
-    ) -> None:
-        self._inner = inner
+    def __init__(self, engine: Engine, *, read_retries: int = 2, max_retry_wait: float = 30.0):
+        self.engine = engine
         self._read_retries = read_retries
         self._max_wait = max_retry_wait
         self._limiters: dict[str, AsyncLimiter] = {}
@@ -82,62 +74,64 @@ class PoliteTransport(httpx2.AsyncBaseTransport):
         else:
             self._limiters.pop(origin, None)
 
-    async def _send(self, request: httpx2.Request) -> httpx2.Response:
-        limiter = self._limiters.get(_url_origin(request.url)) if self._limiters else None
+    async def _send(self, request: CrmRequest) -> CrmResponse:
+        limiter = self._limiters.get(_origin(request.url)) if self._limiters else None
         if limiter is not None:
             await limiter.acquire()
-        return await self._inner.handle_async_request(request)
+        return await self.engine.send(request)
 
-    def _throttled(self, response: httpx2.Response) -> bool:
+    def _throttled(self, response: CrmResponse) -> bool:
         return response.status_code == 429 and (
             retry_after_seconds(response, cap=float("inf")) <= self._max_wait
         )
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+    async def __call__(self, request: CrmRequest) -> CrmResponse:
         # _send, inlined for the common case: one coroutine less per request.
         if self._limiters:
             response = await self._send(request)
         else:
-            response = await self._inner.handle_async_request(request)
+            response = await self.engine.send(request)
         if (
             request.method not in IDEMPOTENT_METHODS
             or self._read_retries <= 0
             or not self._throttled(response)
         ):
             return response  # the common case: no retry machinery on the hot path
-        await response.aclose()
         await asyncio.sleep(retry_after_seconds(response, cap=self._max_wait))
-
-        async def discard(state: RetryCallState) -> None:
-            if state.outcome is not None and not state.outcome.failed:
-                await state.outcome.result().aclose()
 
         retrying = AsyncRetrying(
             retry=retry_if_result(self._throttled),
             stop=stop_after_attempt(self._read_retries),
-            wait=lambda state: (
-                retry_after_seconds(state.outcome.result(), cap=self._max_wait)
-                if state.outcome is not None and not state.outcome.failed
-                else 0.0
-            ),
-            before_sleep=discard,
+            wait=_retry_wait(self._max_wait),
             retry_error_callback=lambda state: (
                 state.outcome.result() if state.outcome is not None else None
             ),
             reraise=True,
         )
-        retried: httpx2.Response = await retrying(self._send, request)
+        retried: CrmResponse = await retrying(self._send, request)
         return retried
 
     async def aclose(self) -> None:
-        # Every client sharing this transport closes it; only the first close counts.
         if not self._closed:
             self._closed = True
-            await self._inner.aclose()
+            await self.engine.aclose()
+
+
+def _retry_wait(cap: float) -> Any:
+    def wait(state: RetryCallState) -> float:
+        if state.outcome is not None and not state.outcome.failed:
+            return retry_after_seconds(state.outcome.result(), cap=cap)
+        return 0.0
+
+    return wait
 
 
 class HttpClients:
-    """One pooled client per CRM base URL, all over one polite, pooled transport."""
+    """One pooled client per CRM base URL, all over one polite, pooled engine.
+
+    ``transport``: an ``httpx2.AsyncBaseTransport`` (tests: ``httpx2.MockTransport``) that
+    receives every outbound request instead of the network.
+    """
 
     def __init__(
         self,
@@ -151,11 +145,15 @@ class HttpClients:
     ) -> None:
         self._timeout = timeout
         self._default_rate = rate_limit
-        inner = transport or AiohttpTransport(max_connections=max_connections)
-        self.transport = PoliteTransport(inner, read_retries=read_retries)
-        # Clients are cheap views over the shared transport; keep the most recently used few
-        # so per-tenant CRM hosts cannot grow this without bound. Evicted ones need no closing.
-        self._clients: OrderedDict[tuple[str, float], httpx2.AsyncClient] = OrderedDict()
+        engine: Engine = (
+            TransportEngine(transport)
+            if transport is not None
+            else AiohttpEngine(max_connections=max_connections)
+        )
+        self.sender = PoliteSender(engine, read_retries=read_retries)
+        # Clients are cheap views over the shared engine; keep the most recently used few so
+        # per-tenant CRM hosts cannot grow this without bound. Evicted ones need no closing.
+        self._clients: OrderedDict[tuple[str, float], CrmClient] = OrderedDict()
         self._max_clients = max_clients
 
     def client(
@@ -164,7 +162,7 @@ class HttpClients:
         *,
         timeout: float | None = None,
         rate_limit: float | None = None,
-    ) -> httpx2.AsyncClient:
+    ) -> CrmClient:
         """The shared client for ``base_url`` (created on first use, then reused)."""
         effective = timeout if timeout is not None else self._timeout
         key = (base_url or "", effective)
@@ -173,28 +171,23 @@ class HttpClients:
             self._clients.move_to_end(key)
         else:
             client = CrmClient(
-                base_url=base_url or "",
-                timeout=effective,
-                transport=self.transport,
-                headers={VERSION_HEADER: __version__},
-                cookies=CookieJar(policy=_NoCookies()),
+                self.sender, base_url=base_url or "", timeout=effective, headers=DEFAULT_HEADERS
             )
             self._clients[key] = client
             if len(self._clients) > self._max_clients:
                 self._clients.popitem(last=False)
             rate = rate_limit if rate_limit is not None else self._default_rate
             if base_url and rate:
-                self.transport.limit(_origin(base_url), rate)
+                self.sender.limit(_origin(base_url), rate)
         return client
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), OrderedDict()
-        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
-        await self.transport.aclose()
+        self._clients = OrderedDict()
+        await self.sender.aclose()
 
 
 def retry_after_seconds(
-    response: httpx2.Response, default: float = 1.0, cap: float = 30.0
+    response: CrmResponse | httpx2.Response, default: float = 1.0, cap: float = 30.0
 ) -> float:
     """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
     value = response.headers.get("retry-after")

@@ -1,6 +1,6 @@
 """JavaScript value semantics, in one place: ``undefined`` vs ``null``, truthiness, ``String()``,
-``Number()``, number-to-string, loose ``>``, ``String.prototype.trim``, ``JSON.stringify`` and
-``Date.prototype.toISOString``.
+``Number()``, number-to-string, loose ``>``, ``String.prototype.trim``, ``JSON.stringify``, and
+the ``Date`` texts (``toISOString``, ``String(date)``).
 
 The reference runs on Node.js, and many of its observable outputs follow from JavaScript's
 coercion rules: truthiness decides whether a section is written or a field counts as given,
@@ -9,8 +9,9 @@ decides whether a duration is numeric. Every part of appconnect that must behave
 reference uses these functions; nothing else re-implements them.
 
 JavaScript ``undefined`` (a key that is absent) is :data:`UNDEFINED`; ``None`` is ``null``.
-The framework's "argument not given" sentinel (``appconnect.connectors.args.UNSET``) and the
-composers' ``UNSET`` are this same object, and so is ``appconnect.security.MISSING``.
+The framework's "argument not given" sentinel (``appconnect.connectors.args.UNSET``), the
+composers' ``UNSET``, the proxy templates' ``UNDEFINED`` and ``appconnect.security.MISSING`` are
+all this same object.
 
 These run for every section of every composed body, so the common case (a string) is tested
 first.
@@ -36,10 +37,12 @@ __all__ = [
     "UNSET",
     "Undefined",
     "Unset",
+    "js_date_string",
     "js_greater",
     "js_iso_string",
     "js_number_str",
     "js_str",
+    "js_str_absent",
     "js_stringify",
     "js_to_number",
     "js_trim",
@@ -194,6 +197,12 @@ def js_str(value: Any) -> str:
     return str(value)
 
 
+def js_str_absent(value: Any) -> str:
+    """:func:`js_str`, reading ``None`` as ``undefined``: for a value fetched with ``dict.get``,
+    where ``None`` means the key was absent (``undefined`` in the reference's template)."""
+    return js_str(UNDEFINED if value is None else value)
+
+
 def js_greater(left: Any, right: Any) -> bool:
     """Loose ``left > right``: two strings compare by UTF-16 code units, otherwise numerically."""
     if isinstance(left, str) and isinstance(right, str):
@@ -204,9 +213,9 @@ def js_greater(left: Any, right: Any) -> bool:
 def js_stringify(value: Any) -> str | None:
     """``JSON.stringify(value)``; ``None`` where JavaScript returns ``undefined``.
 
-    Compact, non-ASCII kept; integral floats print as integers and non-finite numbers as
-    ``null``; ``undefined`` members of objects are left out and ``undefined`` items of arrays
-    become ``null``.
+    Compact, non-ASCII kept; numbers as ``String()`` writes them, non-finite ones as ``null``;
+    ``undefined`` members of objects are left out and ``undefined`` items of arrays become
+    ``null``; a ``datetime`` is its ISO string (``Date.toJSON``), any other object ``{}``.
     """
     if value is UNDEFINED:
         return None
@@ -230,14 +239,29 @@ def _stringify(value: Any) -> str:
         return js_number_str(number) if math.isfinite(number) else "null"
     if isinstance(value, Mapping):
         members = [
-            _dump_string(str(key)) + ":" + _stringify(item)
+            _dump_string(key if isinstance(key, str) else js_str(key)) + ":" + _stringify(item)
             for key, item in value.items()
             if item is not UNDEFINED
         ]
         return "{" + ",".join(members) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(_stringify(item) for item in value) + "]"
-    return _dump_string(str(value))
+    if isinstance(value, datetime):
+        return _dump_string(js_iso_string(value))  # Date.prototype.toJSON
+    return "{}"  # any other object: no enumerable own properties
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def js_date_string(moment: datetime) -> str:
+    """``String(date)`` on a server in UTC: ``Thu Dec 04 2026 17:35:51 GMT+0000 (...)``."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return (
+        f"{_DAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
+        f"{moment.year:04d} {moment:%H:%M:%S} GMT+0000 (Coordinated Universal Time)"
+    )
 
 
 def js_iso_string(moment: datetime) -> str:

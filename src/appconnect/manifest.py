@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from appconnect.jsvalues import js_truthy
 
 logger = logging.getLogger("appconnect.manifest")
 
@@ -96,18 +97,6 @@ class Manifest:
 # ---------------------------------------------------------------- JavaScript semantics
 
 
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness. The reference tests presence with ``!value``: "", 0, NaN, false
-    and null are missing, while empty arrays and objects are present (unlike Python)."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int | float):
-        return value != 0 and not math.isnan(value)
-    if isinstance(value, str):
-        return value != ""
-    return True
-
-
 def _is_array(value: Any) -> bool:
     return isinstance(value, list | tuple)
 
@@ -145,14 +134,14 @@ def validate_platform(manifest: Mapping[str, Any] | None, platform_key: str) -> 
 
 
 def _platform_problems(manifest: Any, key: str) -> list[_Problem]:
-    if not _truthy(manifest):
+    if not js_truthy(manifest):
         return [("", "connectorManifest is required")]
     platforms = _get(manifest, "platforms")
-    if not _truthy(platforms):
+    if not js_truthy(platforms):
         return [("platforms", "connectorManifest.platforms is required")]
     base = f"platforms.{key}"
     platform = _get(platforms, key)
-    if not _truthy(platform):
+    if not js_truthy(platform):
         return [(base, f'Platform "{key}" not found in manifest')]
     problems = [
         *_auth_problems(_get(platform, "auth")),
@@ -163,16 +152,16 @@ def _platform_problems(manifest: Any, key: str) -> list[_Problem]:
 
 
 def _auth_problems(auth: Any) -> list[_Problem]:
-    if not _truthy(auth):
+    if not js_truthy(auth):
         return [("auth", "platform.auth is required")]
     problems: list[_Problem] = []
     auth_type = _get(auth, "type")
-    if not _truthy(auth_type):
+    if not js_truthy(auth_type):
         problems.append(("auth.type", "platform.auth.type is required"))
     kind = _lower(auth_type)
     if kind == "oauth":
         problems.extend(_oauth_problems(_get(auth, "oauth")))
-    elif kind == "apikey" and not _truthy(_get(auth, "apiKey")):
+    elif kind == "apikey" and not js_truthy(_get(auth, "apiKey")):
         problems.append(
             ("auth.apiKey", "platform.auth.apiKey configuration is required for apiKey type")
         )
@@ -180,20 +169,20 @@ def _auth_problems(auth: Any) -> list[_Problem]:
 
 
 def _oauth_problems(oauth: Any) -> list[_Problem]:
-    if not _truthy(oauth):
+    if not js_truthy(oauth):
         return [("auth.oauth", "platform.auth.oauth configuration is required for oauth type")]
     return [
         (f"auth.oauth.{name}", f"platform.auth.oauth.{name} is required")
         for name in ("authUrl", "clientId")
-        if not _truthy(_get(oauth, name))
+        if not js_truthy(_get(oauth, name))
     ]
 
 
 def _environment_problems(environment: Any) -> list[_Problem]:
-    if not _truthy(environment):
+    if not js_truthy(environment):
         return []
     env_type = _get(environment, "type")
-    if not _truthy(env_type):
+    if not js_truthy(env_type):
         text = "platform.environment.type is required when environment is specified"
         return [("environment.type", text)]
     if _lower(env_type) == "selectable" and _empty(_get(environment, "selections")):
@@ -204,16 +193,16 @@ def _environment_problems(environment: Any) -> list[_Problem]:
 
 def _empty(value: Any) -> bool:
     """``!value || value.length === 0``: only a truthy array can be empty beyond falsiness."""
-    return not _truthy(value) or (_is_array(value) and len(value) == 0)
+    return not js_truthy(value) or (_is_array(value) and len(value) == 0)
 
 
 def _shape_problems(platform: Any) -> list[_Problem]:
     problems: list[_Problem] = []
-    if not _truthy(_get(platform, "name")):
+    if not js_truthy(_get(platform, "name")):
         problems.append(("name", "platform.name is required"))
     for name in _ARRAY_FIELDS:
         value = _get(platform, name)
-        if _truthy(value) and not _is_array(value):
+        if js_truthy(value) and not _is_array(value):
             problems.append((name, f"platform.{name} must be an array if specified"))
     return problems
 
@@ -268,7 +257,7 @@ def _reject_constant(constant: str) -> Any:
 def _manifest_errors(data: dict[str, Any]) -> list[str]:
     """Rule 2 once for the document, then rules 3-15 for every platform it declares."""
     platforms = data.get("platforms")
-    if not _truthy(platforms):
+    if not js_truthy(platforms):
         return ["platforms: connectorManifest.platforms is required"]
     if not isinstance(platforms, Mapping):
         return ["platforms: must be an object keyed by platform"]
@@ -276,7 +265,7 @@ def _manifest_errors(data: dict[str, Any]) -> list[str]:
 
 
 def _manifest_warnings(data: dict[str, Any]) -> Iterator[str]:
-    if not _truthy(_get(data.get("author"), "name")):
+    if not js_truthy(_get(data.get("author"), "name")):
         yield "author.name is missing; GET /crmManifest answers 400 without it"
     platforms = data.get("platforms")
     if isinstance(platforms, Mapping) and not platforms:
@@ -293,7 +282,7 @@ def _platform_warnings(base: str, key: str, platform: Any) -> Iterator[str]:
     if _lower(auth_type) not in _KNOWN_AUTH_TYPES:
         yield f"{base}.auth.type {_js(auth_type)} is neither oauth nor apiKey (no client flow)"
     env_type = _get(_get(platform, "environment"), "type")
-    if _truthy(env_type) and _lower(env_type) not in _KNOWN_ENVIRONMENT_TYPES:
+    if js_truthy(env_type) and _lower(env_type) not in _KNOWN_ENVIRONMENT_TYPES:
         yield f"{base}.environment.type {_js(env_type)} is not fixed, dynamic or selectable"
     yield from _settings_warnings(base, _get(platform, "settings"))
     yield from _additional_field_warnings(base, platform)
@@ -304,10 +293,10 @@ def _settings_warnings(base: str, settings: Any) -> Iterator[str]:
     """Settings are stored per user by item id, so an entry without one cannot hold a value."""
     for index, entry in _indexed(settings):
         path = f"{base}.settings[{index}]"
-        if not _truthy(_get(entry, "id")):
+        if not js_truthy(_get(entry, "id")):
             yield f"{path}.id is missing"
         for item_index, item in _indexed(_get(entry, "items")):
-            if not _truthy(_get(item, "id")):
+            if not js_truthy(_get(item, "id")):
                 yield f"{path}.items[{item_index}].id is missing"
 
 
@@ -319,7 +308,7 @@ def _additional_field_warnings(base: str, platform: Any) -> Iterator[str]:
     containers.append(("serverSideLogging", _get(platform, "serverSideLogging")))
     for where, container in containers:
         for index, item in _indexed(_get(container, "additionalFields")):
-            if not _truthy(_get(item, "const")):
+            if not js_truthy(_get(item, "const")):
                 yield f"{base}.{where}.additionalFields[{index}].const is missing"
 
 

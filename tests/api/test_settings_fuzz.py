@@ -8,6 +8,8 @@ of the reference's content types.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,9 @@ def _app(tmp: Path) -> Any:
     )
 
 
-APP = _app(Path(tempfile.mkdtemp(prefix="appconnect-fuzz-")))
+_DIR = Path(tempfile.mkdtemp(prefix="appconnect-fuzz-"))
+atexit.register(shutil.rmtree, _DIR, True)
+APP = _app(_DIR)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex=ROUTES)
 
 

@@ -36,7 +36,6 @@ from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.connectors.results import PlatformUserInfo, UserInfoResult
 from appconnect.plugin import Invocation, PluginServer
 from appconnect.settings import Settings
-from appconnect.transport import AiohttpTransport
 
 SECRET = "e2e-plugin-secret-0123456789abcdef"
 USER_TOKEN = "agent-rc-token"
@@ -94,7 +93,7 @@ def stack(tmp_path: Any) -> Iterator[Stack]:
     registry.register_connector(PLATFORM, E2EConnector(log_format="text/plain"))
     transport = HostRouter(
         {CRM_HOST: crm.transport, RC_HOST: rc.transport, CONSOLE_HOST: console.transport},
-        default=AiohttpTransport(),
+        default=httpx2.AsyncHTTPTransport(),  # the plugin servers, over real sockets
     )
     app = create_app(
         registry,

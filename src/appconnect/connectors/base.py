@@ -12,8 +12,7 @@ import base64
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    import httpx2
-
+    from appconnect.crm_client import CrmClient
     from appconnect.http import HttpClients
 
 
@@ -43,8 +42,12 @@ class Connector:
 
     # -- helpers for implementers (not interfaces) ---------------------------------------
 
-    def http(self, base_url: str | None = None) -> httpx2.AsyncClient:
-        """A pooled client for this CRM host, shared across requests. Never close it."""
+    def http(self, base_url: str | None = None) -> CrmClient:
+        """A pooled client for this CRM host, shared across requests. Never close it.
+
+        ``get/post/put/patch/delete/request`` with httpx-style arguments; see
+        :class:`appconnect.crm_client.CrmClient` and ``docs/writing-a-connector.md``.
+        """
         if self._http_clients is None:
             raise RuntimeError("the connector is not attached to a running server yet")
         return self._http_clients.client(

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from appconnect.compose.formatting import UNSET
+from appconnect.jsvalues import UNSET
 
 MessageType = Literal["success", "info", "warning", "danger", "error"]
 

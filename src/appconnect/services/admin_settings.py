@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from appconnect.jsvalues import js_iso_string
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import conflict_insert
@@ -41,9 +42,8 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``Date.toISOString`` (a naive value is UTC, as the store keeps it)."""
+    return None if value is None else js_iso_string(value)
 
 
 @dataclass

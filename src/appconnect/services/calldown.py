@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from appconnect.jsvalues import js_iso_string
 from appconnect.runtime import Runtime
 from appconnect.store.models import CallDownListRow, utcnow
 
@@ -60,10 +61,7 @@ def parse_date(value: Any, field: str) -> datetime | None:
 
 def iso_ms(value: datetime | None) -> str | None:
     """``2026-07-02T13:00:00.000Z`` (JavaScript's ``Date.toISOString``), or ``None``."""
-    if value is None:
-        return None
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"
+    return None if value is None else js_iso_string(value)
 
 
 def _text(value: Any) -> str | None:

@@ -24,7 +24,7 @@ import phonenumbers
 
 from appconnect.connectors.args import UNSET
 from appconnect.connectors.registry import ConnectorView
-from appconnect.jsvalues import UNDEFINED, js_str
+from appconnect.jsvalues import js_str_absent
 from appconnect.runtime import Runtime
 from appconnect.services.contact_cache import drop_contacts, get_cached_contacts, store_contacts
 from appconnect.services.credentials import AuthContext, authenticate
@@ -317,11 +317,6 @@ async def create_contact(
 # -- find by name ----------------------------------------------------------------------------
 
 
-def _js(value: Any) -> str:
-    """A value as a JavaScript template string renders it (``undefined`` for a missing one)."""
-    return js_str(UNDEFINED if value is None else value)
-
-
 async def find_contact_with_name(
     rt: Runtime, user_id: str | None, platform: str, name: str | None
 ) -> dict[str, Any]:
@@ -329,7 +324,7 @@ async def find_contact_with_name(
     try:
         user = await rt.users.get(user_id, platform)
         if user is None or not user.access_token:
-            return failure(f"No contact found with name {_js(name)}")
+            return failure(f"No contact found with name {js_str_absent(name)}")
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
@@ -345,5 +340,5 @@ async def find_contact_with_name(
     result = _pick(raw, "successful", "returnMessage", contact="matchedContactInfo")
     if not _real_contacts(raw.get("matchedContactInfo")) and not raw.get("returnMessage"):
         # The trailing space is the reference's.
-        result["returnMessage"] = warning(f"No contact found with name {_js(name)} ")
+        result["returnMessage"] = warning(f"No contact found with name {js_str_absent(name)} ")
     return result

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import jwt
 
+from appconnect.jsvalues import js_str_absent
+
 UPLOAD_EXPIRY_SECONDS = 300
 UPLOAD_TOKEN_TYPE = "debug-report-upload"
 MAX_REPORT_BYTES = 50 * 1024 * 1024
@@ -47,17 +49,15 @@ class ReportError(ValueError):
     """An upload the store refuses (bad or expired grant, too large)."""
 
 
-def _js(value: Any) -> str:
-    return "undefined" if value is None else str(value)
-
-
 def new_target(
     bucket: str, user_id: Any, platform: Any, *, now: datetime | None = None
 ) -> ReportTarget:
     """``error-reports/<UTC date>/<userId>-<short random id>.json``."""
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
-    key = f"error-reports/{day}/{_js(user_id)}-{secrets.token_urlsafe(6)}.json"
-    return ReportTarget(bucket=bucket, key=key, user_id=_js(user_id), platform=_js(platform))
+    key = f"error-reports/{day}/{js_str_absent(user_id)}-{secrets.token_urlsafe(6)}.json"
+    return ReportTarget(
+        bucket=bucket, key=key, user_id=js_str_absent(user_id), platform=js_str_absent(platform)
+    )
 
 
 class LocalReportStore:

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from appconnect.compose.formatting import js_str
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import js_str
 from appconnect.runtime import Runtime
 from appconnect.services import account_data, managed_auth
 from appconnect.services.admin import Refused, Reply, guarded, require_admin, require_user

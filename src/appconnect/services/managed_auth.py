@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from appconnect.jsvalues import js_iso_string
+from appconnect.jsvalues import js_iso_string, js_stringify
 from appconnect.runtime import Runtime
 from appconnect.security.crypto import decrypt_field
 from appconnect.services import account_data
@@ -41,7 +41,7 @@ def filled(value: Any) -> bool:
 
 def seal(rt: Runtime, value: Any) -> dict[str, Any]:
     """One managed value as stored: JSON, encrypted with AES-GCM."""
-    plain = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    plain = js_stringify(value) or "null"  # JSON.stringify
     return {"version": 2, "encrypted": True, "value": rt.box.encrypt(plain)}
 
 

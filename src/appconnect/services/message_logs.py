@@ -20,7 +20,7 @@ from appconnect.compose import compose_shared_sms
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorView
 from appconnect.connectors.results import to_wire
-from appconnect.jsvalues import UNDEFINED, js_str, js_truthy
+from appconnect.jsvalues import UNDEFINED, js_str, js_str_absent, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import hash_id
 from appconnect.services.call_log_store import iso_instant
@@ -49,11 +49,6 @@ NO_MESSAGE = "No message to log."
 CONTACT_NOT_FOUND = "Contact not found"
 
 _OMIT: Any = object()  # a connector result without returnMessage: the key is left out (undefined)
-
-
-def _js(value: Any) -> str:
-    """A value as a template string renders it (``None`` stands for an absent value)."""
-    return js_str(UNDEFINED if value is None else value)
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -181,7 +176,7 @@ async def _log_messages(
     if auth is None:
         return dict(SESSION_REVOKED)
     if not js_truthy(body.get("contactId")):
-        return failure(f"Contact not found for number {_js(contact_number)}")
+        return failure(f"Contact not found for number {js_str_absent(contact_number)}")
 
     captured = _capture(body, log_info, contact_number, len(correspondents) > 1)
     account_id = log_info.get("accountId")  # hashed as submitted, like the reference's route
@@ -220,9 +215,9 @@ def _conversation(flow: _Flow, log_info: Mapping[str, Any], suffix: str) -> Conv
         raise ValueError("logInfo.conversationLogId is required")
     conversation_id = log_info.get("conversationId")
     if conversation_id is not None or suffix:
-        conversation_id = _js(conversation_id) + suffix
+        conversation_id = js_str_absent(conversation_id) + suffix
     return Conversation(
-        conversation_log_id=_js(log_id) + suffix,
+        conversation_log_id=js_str_absent(log_id) + suffix,
         conversation_id=conversation_id,
         platform=flow.platform,
         user_id=flow.auth.user.id,
@@ -286,8 +281,8 @@ async def _log_each(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str,
     if not isinstance(messages, list):
         raise TypeError("logInfo.messages must be a list")
     contact_id = body.get("contactId")
-    suffix = f"-{_js(contact_id)}" if flow.captured.is_group else ""
-    ids = [_js(_mapping(m, "message").get("id")) + suffix for m in messages]
+    suffix = f"-{js_str_absent(contact_id)}" if flow.captured.is_group else ""
+    ids = [js_str_absent(_mapping(m, "message").get("id")) + suffix for m in messages]
     state = _Normal(
         flow,
         _conversation(flow, log_info, suffix),
@@ -390,7 +385,7 @@ async def _group_correspondents(
     """Cached match lists of the other participants (skipping ones named like the contact)."""
     found: list[Any] = []
     for correspondent in log_info.get("correspondents") or []:
-        number = _js(_mapping(correspondent, "correspondent").get("phoneNumber"))
+        number = js_str_absent(_mapping(correspondent, "correspondent").get("phoneNumber"))
         cached = await get_cached_contacts(
             flow.rt, flow.auth.user.rc_account_id, flow.platform, number
         )

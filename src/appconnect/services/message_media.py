@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
-from appconnect.jsvalues import UNDEFINED, js_str
+from appconnect.jsvalues import js_str_absent
 
 MEDIA_READER = "https://ringcentral.github.io/ringcentral-media-reader/?media="
 
@@ -51,12 +51,7 @@ def encode_uri_component(value: str) -> str:
 
 
 def media_reader_link(uri: Any) -> str:
-    return MEDIA_READER + encode_uri_component(_js_text(uri))
-
-
-def _js_text(value: Any) -> str:
-    # Template-string rendering: an absent uri renders as "undefined", as in the reference.
-    return js_str(UNDEFINED if value is None else value)
+    return MEDIA_READER + encode_uri_component(js_str_absent(uri))
 
 
 def _attachments(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -88,7 +83,7 @@ def _first_mms(attachments: list[Mapping[str, Any]], prefix: str) -> Mapping[str
 
 
 def _download(uri: Any, token: str) -> str:
-    return f"{_js_text(uri)}?access_token={token}"
+    return f"{js_str_absent(uri)}?access_token={token}"
 
 
 def derive_media(message: Mapping[str, Any], rc_access_token: Any) -> MessageMedia:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-import httpx2
+from appconnect.crm_client import CrmClient
 
 _TOKEN_HEADERS = {
     "Accept": "application/json, application/x-www-form-urlencoded",
@@ -70,7 +70,7 @@ def _expiry(data: dict[str, Any]) -> datetime | None:
 class OAuthApp:
     """Built from an OAuthInfo (``clientId``, ``clientSecret``, ``accessTokenUri`` ...)."""
 
-    def __init__(self, options: dict[str, Any], client: httpx2.AsyncClient) -> None:
+    def __init__(self, options: dict[str, Any], client: CrmClient) -> None:
         self.options = options
         self._client = client
 

@@ -16,7 +16,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from appconnect.compose.formatting import js_truthy
+from appconnect.jsvalues import js_truthy
 
 PLUGIN_PREFIX = "plugin_"
 _USER_ENTRY_KEYS = ("value", "defaultValue", "options")

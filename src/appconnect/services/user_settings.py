@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconnect.compose.formatting import js_truthy
 from appconnect.connectors.args import given
 from appconnect.connectors.registry import ConnectorNotFound
 from appconnect.connectors.results import to_wire
+from appconnect.jsvalues import js_truthy
 from appconnect.runtime import Runtime
 from appconnect.services import admin_settings
 from appconnect.services.credentials import authenticate

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from appconnect.connectors.demo.models import DemoAppointment
+from appconnect.jsvalues import js_iso_string
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -33,9 +34,7 @@ def parse_time(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def iso_ms(value: datetime) -> str:
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"
+iso_ms = js_iso_string  # Date.toISOString (SQLite hands back naive UTC values)
 
 
 def contact_refs(contacts: Any) -> list[dict[str, Any]]:

@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx2
-
 from appconnect.connectors.base import Connector
 from appconnect.connectors.proxy import mapping
 from appconnect.connectors.proxy.context import build_context
 from appconnect.connectors.proxy.request import ProxyRequest, as_dict, build_request
 from appconnect.connectors.proxy.ssrf import AddressGuard
 from appconnect.connectors.proxy.template import UNDEFINED, js_text
+from appconnect.crm_client import CrmResponse, status_error
 
 if TYPE_CHECKING:
     from appconnect.connectors.proxy.sources import ProxyConfigs
@@ -119,7 +118,7 @@ class ProxyConnector(Connector):
     ) -> Any:
         started = time.monotonic()
         method, url, content = request.method, request.url, request.content
-        response: httpx2.Response | None = None
+        response: CrmResponse | None = None
         try:
             client = self.http()
             headers = request.headers
@@ -147,10 +146,8 @@ class ProxyConnector(Connector):
                     method, content = "GET", None
             assert response is not None
             if not 200 <= response.status_code < 300:
-                raise httpx2.HTTPStatusError(
-                    f"Request failed with status code {response.status_code}",
-                    request=response.request,
-                    response=response,
+                raise status_error(
+                    f"Request failed with status code {response.status_code}", response
                 )
         except Exception as exc:
             self._log_failure(name, config, method, url, request, user, exc, response, started)
@@ -166,7 +163,7 @@ class ProxyConnector(Connector):
         request: ProxyRequest,
         user: Any,
         exc: Exception,
-        response: httpx2.Response | None,
+        response: CrmResponse | None,
         started: float,
     ) -> None:
         info = getattr(user, "platform_additional_info", None) or {}
@@ -445,7 +442,7 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
-def _response_data(response: httpx2.Response) -> Any:
+def _response_data(response: CrmResponse) -> Any:
     text = response.text
     if not text:
         return ""
@@ -455,7 +452,7 @@ def _response_data(response: httpx2.Response) -> Any:
         return text
 
 
-def _safe_message(exc: Exception, response: httpx2.Response | None) -> str:
+def _safe_message(exc: Exception, response: CrmResponse | None) -> str:
     """The error message without URLs (paths and queries can hold personal data)."""
     if response is not None:
         return f"Request failed with status code {response.status_code}"

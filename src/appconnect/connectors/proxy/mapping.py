@@ -11,16 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from appconnect.connectors.proxy.template import UNDEFINED, js_text, resolve
-
-
-def js_truthy(value: Any) -> bool:
-    if value is None or value is UNDEFINED or value is False:
-        return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value == value and value != 0  # NaN and 0 are falsy
-    if isinstance(value, str):
-        return value != ""
-    return True
+from appconnect.jsvalues import js_truthy
 
 
 def _or(value: Any, fallback: Any) -> Any:

@@ -8,15 +8,15 @@ connector sends it. Config mistakes that make a request impossible raise :class:
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from appconnect.connectors.proxy.template import UNDEFINED, js_text, render_deep, render_string
+from appconnect.jsvalues import js_iso_string, js_stringify
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_ACCEPT = "application/json, text/plain, */*"
@@ -191,26 +191,7 @@ def with_query(url: str, query: str) -> str:
 # -- bodies ------------------------------------------------------------------------------------
 
 
-def iso_utc(value: datetime) -> str:
-    moment = value.astimezone(UTC) if value.tzinfo else value
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def json_ready(value: Any) -> Any:
-    """JSON.stringify's view: undefined members dropped, undefined list items null."""
-    if value is UNDEFINED:
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items() if v is not UNDEFINED}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return {}
+iso_utc = js_iso_string  # Date.toISOString (a naive value is UTC)
 
 
 def encode_body(
@@ -230,7 +211,7 @@ def encode_body(
             and isinstance(body, Mapping)
         ):
             return encode_params(body).encode("ascii"), None
-        text = json.dumps(json_ready(body), ensure_ascii=False, separators=(",", ":"))
+        text = js_stringify(body) or ""  # an object or a list: never undefined
         return text.encode("utf-8"), None if configured else JSON_TYPE
     raise ProxyConfigError("the request body must render to an object, a list or text")
 

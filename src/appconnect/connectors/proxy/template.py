@@ -9,32 +9,12 @@ the context holds.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any, Final
+from datetime import datetime
+from typing import Any
 
-
-class _Undefined:
-    """JavaScript's ``undefined``: a path that resolved to nothing (distinct from ``None``)."""
-
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNDEFINED"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNDEFINED: Final[Any] = _Undefined()
+from appconnect.jsvalues import UNDEFINED, js_date_string, js_str
 
 # Two braces, optional spaces, a path without "}", optional spaces, two braces.
 EXPRESSION = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
@@ -112,57 +92,16 @@ def render_deep(value: Any, context: Any) -> Any:
 
 
 def js_number(value: float | int) -> str:
-    """``String(number)`` as JavaScript writes it (shortest round trip, JS exponent rules)."""
-    if isinstance(value, int):
-        if abs(value) < 10**21:
-            return str(value)
-        value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "0"
-    sign = "-" if value < 0 else ""
-    _, digit_tuple, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
-    digits = "".join(map(str, digit_tuple))
-    k = len(digits)
-    n = int(exponent) + k  # value = 0.digits * 10**n
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        text = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-    return sign + text
-
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _js_date(value: datetime) -> str:
-    moment = value.astimezone(UTC) if value.tzinfo else value
-    return (
-        f"{_DAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
-        f"{moment.year:04d} {moment:%H:%M:%S} GMT+0000 (Coordinated Universal Time)"
-    )
+    """``String(number)`` as JavaScript writes it (see :func:`appconnect.jsvalues.js_str`)."""
+    return js_str(value)
 
 
 def js_text(value: Any, _depth: int = 0) -> str:
     """JavaScript's string conversion; ``None`` and :data:`UNDEFINED` become ``""``."""
     if value is None or value is UNDEFINED:
         return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return js_number(value)
+    if isinstance(value, str | bool | int | float):
+        return js_str(value)
     if isinstance(value, (list, tuple)):
         if _depth > 50:
             return ""
@@ -170,5 +109,5 @@ def js_text(value: Any, _depth: int = 0) -> str:
             "" if item is None or item is UNDEFINED else js_text(item, _depth + 1) for item in value
         )
     if isinstance(value, datetime):
-        return _js_date(value)
+        return js_date_string(value)
     return "[object Object]"

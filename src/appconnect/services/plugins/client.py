@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx2
 import orjson
 
+from appconnect.crm_client import CrmClient, CrmResponse
 from appconnect.runtime import Runtime
 
 REFRESH_HEADER = "x-refreshed-jwt-token"
@@ -33,7 +33,7 @@ class PluginReply:
     refreshed_token: str | None
 
 
-def _client(rt: Runtime) -> httpx2.AsyncClient:
+def _client(rt: Runtime) -> CrmClient:
     return rt.http.client(timeout=rt.settings.plugin_timeout)
 
 
@@ -42,12 +42,12 @@ def _deadline(rt: Runtime) -> asyncio.Timeout:
     return asyncio.timeout(rt.settings.plugin_timeout)
 
 
-def refreshed_token(response: httpx2.Response) -> str | None:
+def refreshed_token(response: CrmResponse) -> str | None:
     value = response.headers.get(REFRESH_HEADER)
     return value.strip() if value and value.strip() else None
 
 
-def _json(response: httpx2.Response) -> Any:
+def _json(response: CrmResponse) -> Any:
     if not response.content:
         return None
     try:
