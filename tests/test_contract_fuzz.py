@@ -29,6 +29,8 @@ _SETTINGS = Settings(
     APP_SERVER_SECRET_KEY="fuzz-secret-0123456789abcdef0123456789",
     HASH_KEY="fuzz-hash",
     APPCONNECT_REPORT_DIR=str(_WORKDIR / "reports"),
+    # Unset, the MCP OAuth routes answer the spec's 500 "not configured" to every request.
+    RINGCENTRAL_MCP_CLIENT_ID="fuzz-mcp-client",
 )
 APP = create_app(
     settings=_SETTINGS,

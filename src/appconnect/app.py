@@ -30,7 +30,7 @@ from appconnect.manifest import Manifest, load_manifest
 from appconnect.middleware import AppConnectMiddleware
 from appconnect.runtime import Runtime
 from appconnect.security import SecretBox, SessionSigner
-from appconnect.settings import Settings
+from appconnect.settings import ConfigurationError, Settings
 from appconnect.store.db import Database
 from appconnect.store.users import UserStore
 from appconnect.version import __version__
@@ -55,6 +55,10 @@ class AppConnect:
         self.registry = registry
         # Fail fast on configuration (e.g. IS_PROD without a secret) before serving anything.
         self.settings = (settings or Settings()).resolved()
+        if self.settings.playground and self.settings.is_prod:
+            raise ConfigurationError(
+                "APPCONNECT_PLAYGROUND is a development page; it cannot be served with IS_PROD=true"
+            )
         if self.settings.proxy_active and not registry.is_registered("proxy"):
             registry.use_proxy()  # declarative connectors (docs/proxy-connectors.md)
         self._transport = http_transport

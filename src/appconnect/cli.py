@@ -14,6 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
+from appconnect.serving import (
+    DEFAULT_LIMIT_CONNECTIONS,
+    DEFAULT_TIMEOUT_GRACEFUL_SHUTDOWN,
+    DEFAULT_TIMEOUT_HEADER,
+    DEFAULT_TIMEOUT_KEEP_ALIVE,
+)
 from appconnect.version import __version__
 
 app = typer.Typer(
@@ -130,9 +136,30 @@ def serve(
     playground: Annotated[
         bool, typer.Option("--playground", help="Also serve the developer page /playground.")
     ] = False,
+    timeout_header: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a connection may take to send request headers.")
+    ] = DEFAULT_TIMEOUT_HEADER,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle keep-alive connection stays open.")
+    ] = DEFAULT_TIMEOUT_KEEP_ALIVE,
+    limit_connections: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Open connections (and requests in progress) per worker; beyond: 503."
+        ),
+    ] = DEFAULT_LIMIT_CONNECTIONS,
+    timeout_graceful_shutdown: Annotated[
+        int, typer.Option(min=0, help="Seconds SIGTERM waits for requests in progress.")
+    ] = DEFAULT_TIMEOUT_GRACEFUL_SHUTDOWN,
 ) -> None:
     """Serve a connector app over HTTP with uvicorn."""
     import uvicorn
+
+    from appconnect.serving import ENV_LIMIT_CONNECTIONS, ENV_TIMEOUT_HEADER, GuardedHTTPProtocol
+
+    # Read by every worker's GuardedHTTPProtocol (workers are separate processes).
+    os.environ[ENV_TIMEOUT_HEADER] = str(timeout_header)
+    os.environ[ENV_LIMIT_CONNECTIONS] = str(limit_connections)
 
     if playground:
         os.environ["APPCONNECT_PLAYGROUND"] = "true"
@@ -158,6 +185,10 @@ def serve(
         log_config=log_config,
         access_log=env.access_log,
         proxy_headers=True,
+        http=GuardedHTTPProtocol,
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=limit_connections,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
 
 

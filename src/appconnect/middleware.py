@@ -1,4 +1,4 @@
-"""ASGI middleware: the start-up gate and the session-token normalization.
+"""ASGI middleware: body limits, the start-up gate and the session-token normalization.
 
 Written as raw ASGI rather than ``BaseHTTPMiddleware``: it runs on every request, and the raw
 form adds no task or stream copy per request.
@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 
 from appconnect.api.session import SCOPE_RUNTIME, SCOPE_SESSION, Session
+from appconnect.body_limit import LimitedBody, declared_length, limit_for, refuse
 from appconnect.services.sessions import is_current
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REFRESHED_HEADER = b"x-refreshed-jwt-token"
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+_TE = b"transfer-encoding"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -63,6 +66,15 @@ class AppConnectMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = limit_for(scope["path"])
+        length = declared_length(scope)
+        if length is not None and length > limit:
+            await refuse(send)  # before reading a byte of it
+            return
+        if length is None and (scope.get("method") not in _BODYLESS or _header(scope, _TE)):
+            # No declared length (chunked): count the body as it streams in.
+            limited = LimitedBody(receive, send, limit)
+            receive, send = limited.receive, limited.send
         try:
             runtime = await self.core.ready()
         except Exception:  # not started (yet): the reference's 503 gate

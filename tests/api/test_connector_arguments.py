@@ -26,14 +26,14 @@ SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "connector-inte
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason="needs ../shared/spec")
 
 _WIRE = {"ring_sense_ai_score": "ringSenseAIScore", "is_from_sscl": "isFromSSCL",
-         "shared_sms_log_content": "sharedSMSLogContent"}
+         "shared_sms_log_content": "sharedSMSLogContent", "is_from_mcp": "isFromMCP"}
 _RING_SENSE = {"ringSenseTranscript", "ringSenseSummary", "ringSenseAIScore",
                "ringSenseBulletedSummary", "ringSenseLink"}
 
 
 def _section(heading: str) -> str:
     text = SPEC.read_text(encoding="utf-8")
-    start = text.index(f"### {heading}\n")
+    start = text.index(f"### {heading}")
     end = text.find("\n### ", start + 1)
     return text[start:end]
 
@@ -327,3 +327,106 @@ async def test_api_key_login_and_session_interfaces(h: Harness) -> None:
     check(rec(h).last("authValidation"), spec_inputs("6.7 authValidation"))
     await h.client.post("/unAuthorize", headers=auth)
     check(rec(h).last("unAuthorize"), spec_inputs("6.6 unAuthorize"))
+
+
+# -- settings, admin and appointments --------------------------------------------------------
+
+
+class Extended(Recorder):
+    async def refresh_user_info(self, **kwargs: Any) -> dict[str, Any]:
+        self._seen("refreshUserInfo", kwargs)
+        return {"successful": True}
+
+    async def on_update_user_settings(self, **kwargs: Any) -> dict[str, Any]:
+        self._seen("onUpdateUserSettings", kwargs)
+        return {"successful": True}
+
+    async def get_server_logging_settings(self, **kwargs: Any) -> dict[str, Any]:
+        self._seen("getServerLoggingSettings", kwargs)
+        return {}
+
+    async def list_appointments(self, **kwargs: Any) -> dict[str, Any]:
+        self._seen("listAppointments", kwargs)
+        return {"appointments": []}
+
+
+async def test_settings_admin_and_appointment_interfaces(tmp_path: Path) -> None:
+    connector = Extended()
+    async with running_app(sqlite_url(tmp_path), connector) as h:  # type: ignore[arg-type]
+        auth = await h.login()
+        await h.client.post("/user/refreshInfo", headers=auth)
+        check(connector.last("refreshUserInfo"), spec_inputs("6.5 refreshUserInfo"))
+
+        documented = spec_inputs("10.6 onUpdateUserSettings")
+        body = {"userSettings": {"a": {"value": 1}}}
+        await h.client.post("/user/settings", json=body, headers=auth)
+        check(connector.last("onUpdateUserSettings"), documented)
+        await h.client.post("/user/settings", json={"settingKeysToRemove": ["a"]}, headers=auth)
+        check(connector.last("onUpdateUserSettings"), documented, {"userSettings"})
+
+        await h.client.get("/admin/serverLoggingSettings", headers=auth)
+        check(connector.last("getServerLoggingSettings"),
+              spec_inputs("10.4 getServerLoggingSettings"))
+
+        documented = spec_inputs("11.3 listAppointments")
+        query = "?startDate=2026-07-01&endDate=2026-07-31"
+        await h.client.get(f"/appointments{query}", headers=auth)
+        check(connector.last("listAppointments"), documented)
+        await h.client.get("/appointments", headers=auth)
+        check(connector.last("listAppointments"), documented, {"range"})
+
+
+# -- OAuth login -----------------------------------------------------------------------------
+
+TOKEN_URL = "https://crm.example/oauth/token"
+REDIRECT = "https://ringcentral.github.io/ringcentral-embeddable/redirect.html"
+
+
+class OAuthRecorder(Recorder):
+    auth_type = "oauth"
+
+    async def get_oauth_info(self, **kwargs: Any) -> dict[str, Any]:
+        self._seen("getOauthInfo", kwargs)
+        return {"clientId": "cid", "clientSecret": "s", "accessTokenUri": TOKEN_URL,
+                "redirectUri": REDIRECT}
+
+    def get_overriding_oauth_option(self, **kwargs: Any) -> dict[str, Any]:
+        self._seen("getOverridingOAuthOption", kwargs)
+        return {}
+
+
+async def test_oauth_callback_interfaces(settings: Any) -> None:
+    from tests.fakes import FakeCrm
+    from tests.support import serve
+
+    from appconnect import ConnectorRegistry, create_app
+
+    crm = FakeCrm()
+    crm.on("POST", "/oauth/token",
+           json={"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600})
+    connector = OAuthRecorder()
+    registry = ConnectorRegistry()
+    registry.register_connector("testcrm", connector)
+    app = create_app(registry, settings=settings, http_transport=crm.transport)
+    user_info = spec_inputs("6.4 getUserInfo", "**Inputs (OAuth callback)**")
+    oauth_info = {  # the combined proxy row of 6.2 leaves its type to 6.4's table
+        name: kind or user_info.get(name, "")
+        for name, kind in spec_inputs("6.2 getOauthInfo").items()
+    }
+    async with serve(app) as (client, _rt):
+        callback = f"{REDIRECT}?code=abc&state=platform%3Dtestcrm%26hostname%3Dcrm.example"
+        full = {"callbackUri": callback, "rcAccountId": "acc-1", "tokenUrl": TOKEN_URL,
+                "proxyId": "p-1", "userEmail": "a@b.c", "apiUrl": "https://api", "username": "u"}
+        reply = await client.get("/oauth-callback", params=full)
+        assert reply.status_code == 200, reply.text
+        check(connector.last("getOauthInfo"), oauth_info)
+        check(connector.last("getUserInfo"), user_info)
+        overriding = spec_inputs("6.9 getOverridingOAuthOption")
+        check(connector.last("getOverridingOAuthOption"), overriding)
+        check(connector.last("postSaveUserInfo"), spec_inputs("6.10 postSaveUserInfo"))
+
+        await client.get("/oauth-callback", params={"callbackUri": callback})
+        absent = {"rcAccountId", "tokenUrl", "proxyId", "userEmail"}
+        check(connector.last("getOauthInfo"), oauth_info, absent)
+        check(connector.last("getUserInfo"), user_info, {"apiUrl", "username", "proxyId",
+                                                          "userEmail"})

@@ -353,6 +353,19 @@ async def test_async_plugin_note_is_appended_exactly_once(world: PluginWorld) ->
     assert await world.task_rows() == []  # completed tasks are deleted
 
 
+async def test_async_note_reaches_a_log_with_an_extension_identity(world: PluginWorld) -> None:
+    await world.install("notes", is_async=True)
+    headers = await world.login()
+    body = log_body(note="User note", extensionNumber="101")
+    body["logInfo"]["rcExtensionId"] = "ext-raw-7"  # hashed with the server key, like SSCL
+    response = await world.client.post("/callLog", json=body, headers=headers)
+    assert response.json()["successful"] is True
+    await world.drain()
+    [activity] = world.crm.activities.values()
+    assert activity["note"] == "User note\n\nPlugin summary"
+    assert await world.task_rows() == []
+
+
 async def test_async_plugin_gets_its_task_and_callback_url(world: PluginWorld) -> None:
     delivered: list[dict[str, Any]] = []
 

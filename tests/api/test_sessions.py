@@ -37,6 +37,11 @@ SECRET = "call-log-tests-secret-0123456789abcdef"  # the call-log harness's secr
 PUBLIC = {"/apiKeyLogin", "/oauth-callback", "/isAlive", "/crmManifest", "/releaseNotes",
           "/serverVersionInfo", "/userInfoHash", "/implementedInterfaces", "/docs",
           "/docs/oauth2-redirect", "/openapi.json"}  # fmt: skip
+# MCP routes authenticate with a RingCentral token (or a widget token), never an App Connect
+# session; the CRM session they use is checked when a tool runs (tests/api/test_mcp.py).
+PUBLIC |= {"/mcp", "/mcp/widget-tool-call", "/.well-known/oauth-protected-resource",
+           "/.well-known/oauth-authorization-server", "/.well-known/openai-apps-challenge",
+           "/oauth/register", "/oauth/authorize_shim"}  # fmt: skip
 
 
 class LogoutConnector(ActivityConnector):

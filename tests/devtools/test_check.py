@@ -225,9 +225,15 @@ async def test_an_interface_that_raises_against_the_fake_crm(tmp_path: Path) -> 
 
 
 async def test_no_manifest_and_no_fake_crm(tmp_path: Path) -> None:
-    report, codes = await problems(project(tmp_path, attribute="Good", crm=False))
-    assert codes == {"no-manifest"}
+    folder = project(tmp_path, attribute="Good", crm=False)
+    report, codes = await problems(folder)
+    # A connector class named directly is checked against the folder's manifest ...
+    assert codes == set(), report.render()
     assert any(f.status == "skipped" and f.code == "calls" for f in report.findings)
+    # ... and without one, that is a problem.
+    (folder / "manifest.json").unlink()
+    report, codes = await problems(folder)
+    assert codes == {"no-manifest"}
 
 
 async def test_a_target_that_does_not_import(tmp_path: Path) -> None:

@@ -152,3 +152,26 @@ def test_generated_manifests_are_valid_json_documents(tmp_path: Path) -> None:
     data = json.loads((project / "beta" / "manifest.json").read_text())
     assert data["platforms"]["beta"]["auth"]["oauth"]["clientId"]
     assert "BETA_CLIENT_SECRET=" in (project / ".env.example").read_text()
+
+
+@pytest.mark.parametrize(
+    ("kind", "module"),
+    [("plugin", "appconnect.plugin"), ("proxy", "appconnect.connectors.proxy")],
+)
+def test_plugin_and_proxy_projects_pass_their_tests(tmp_path: Path, kind: str, module: str) -> None:
+    import importlib.util
+
+    project = new(tmp_path, "side-kick", "--kind", kind)
+    result = run_tests(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The SDK-dependent test runs where that part of appconnect exists, and skips otherwise.
+    available = importlib.util.find_spec(module) is not None
+    assert ("4 passed" if available else "3 passed, 1 skipped") in result.stdout, result.stdout
+    if kind == "plugin":
+        entry = json.loads((project / "side_kick" / "manifest.json").read_text())["platforms"]
+        assert entry["sidekick"]["endpointUrl"].endswith("/plugin/sync")
+        assert entry["sidekick"]["supportedLogTypes"] == ["call"]
+    else:
+        config = json.loads((project / "proxy-config.json").read_text())
+        assert config["auth"] == {"type": "apiKey"}
+        assert load_manifest(project / "manifest.json").platform("sidekick")

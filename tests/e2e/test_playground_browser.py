@@ -105,13 +105,3 @@ def test_the_playground_walks_a_call_and_a_conversation(playground: str) -> None
             browser.close()
     assert (ARTIFACTS / "playground.png").stat().st_size > 10_000
 
-
-def test_the_playground_is_off_unless_asked(tmp_path: Path) -> None:
-    import httpx2
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path}/pg.db", APPCONNECT_LOG_LEVEL="warning")
-    with running([CLI, "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                 ready_url=f"{base}/isAlive"):  # fmt: skip
-        assert httpx2.get(f"{base}/playground").status_code == 404

@@ -13,7 +13,7 @@ from appconnect.api import wire as w
 from appconnect.api.body import BadBody
 from appconnect.api.session import INVALID_JWT, runtime, session
 from appconnect.api.wire import documented, replies
-from appconnect.services import auth
+from appconnect.services import auth, mcp_callback
 
 router = routing.router(tags=["auth"])
 
@@ -54,9 +54,11 @@ async def oauth_callback(
     tokenUrl: str | None = None,
     rcAccountId: str | None = None,
 ) -> Response:
-    status, reply = await auth.oauth_callback(
-        runtime(request), dict(request.query_params), request.headers
-    )
+    rt, query = runtime(request), dict(request.query_params)
+    status, reply = await auth.oauth_callback(rt, query, request.headers)
+    mcp_session = mcp_callback.session_id_of(query)
+    if mcp_session:  # started by the MCP connector widget (mcp.md §6.4)
+        status, reply = await mcp_callback.settle(rt, mcp_session, status, reply)
     return _reply(status, reply)
 
 

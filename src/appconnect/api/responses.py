@@ -1,6 +1,7 @@
 """The reference's response conventions.
 
-Plain strings go out as ``text/html; charset=utf-8`` (Express's default for ``res.send(str)``),
+Plain strings go out as ``text/html; charset=utf-8`` (Express's default for ``res.send(str)``)
+unless they could be markup (see :func:`text`),
 objects as JSON with ``undefined`` keys omitted. JSON is encoded with orjson: it is the single
 largest per-request cost after the CRM call, and orjson is several times faster than ``json``.
 """
@@ -29,8 +30,29 @@ def json(content: Any, status_code: int = 200, headers: dict[str, str] | None = 
     return JSONResponse(content, status_code=status_code, headers=headers)
 
 
+_NOSNIFF = {"x-content-type-options": "nosniff"}
+_MARKUP = ("<", ">", "&")
+
+
 def text(content: str, status_code: int = 200) -> Response:
-    return Response(content, status_code=status_code, media_type="text/html; charset=utf-8")
+    """A plain string, as Express sends it (``text/html``) unless it could be markup.
+
+    Ours (SECURITY.md): a text containing ``<``, ``>`` or ``&`` goes out as ``text/plain`` with
+    ``nosniff``, so no answer (an error echoing input, a connector's message) renders script in
+    a browser; the reference's texts contain none of these and keep their content type.
+    """
+    if any(mark in content for mark in _MARKUP):
+        return plain(content, status_code)
+    return Response(
+        content, status_code=status_code, media_type="text/html; charset=utf-8", headers=_NOSNIFF
+    )
+
+
+def plain(content: str, status_code: int = 200) -> Response:
+    """Text that may come from stored data (``GET /hostname``): never rendered as HTML."""
+    return Response(
+        content, status_code=status_code, media_type="text/plain; charset=utf-8", headers=_NOSNIFF
+    )
 
 
 def error(message: Any, status_code: int = 400) -> Response:

@@ -113,7 +113,7 @@ async def hostname(request: Request) -> Response:
         return r.failed(exc, 500)
     if user is None:
         return r.text(r.USER_NOT_FOUND, 400)
-    return r.text(user.hostname or "")
+    return r.plain(user.hostname or "")  # stored data: text/plain + nosniff (SECURITY.md)
 
 
 @router.get("/userInfoHash", responses=replies(w.UserInfoHash, error=False))

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, with_c
 from starlette.requests import Request
 from typing_extensions import TypedDict
 
-from appconnect.api.body import MAX_BODY, BadBody, decode_body, json_error
+from appconnect.api.body import MAX_BODY, BadBody, check_depth, decode_body, json_error
 
 T = TypeVar("T")
 
@@ -330,6 +330,7 @@ async def parse(request: Request, model: type[Any]) -> dict[str, Any]:
             data: dict[str, Any] = typed.validate_python(decode_body(raw, ctype))
         else:
             data = typed.validate_json(raw)
+            check_depth(raw, data)  # at most MAX_DEPTH levels, as every body (SECURITY.md)
     except ValidationError as exc:
         if exc.errors(include_url=False)[0]["type"] == "json_invalid":
             raise BadBody(json_error(raw)) from None

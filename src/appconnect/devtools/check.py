@@ -137,7 +137,7 @@ def _registry_of(obj: Any) -> ConnectorRegistry | None:
     return core.registry if core is not None else None
 
 
-def _target_of(obj: Any, manifest_file: Path | None) -> Target:
+def _target_of(obj: Any) -> Target:
     target = Target()
     registry = _registry_of(obj)
     if registry is not None:
@@ -152,8 +152,6 @@ def _target_of(obj: Any, manifest_file: Path | None) -> Target:
     platform = getattr(connector, "platform", None) or "connector"
     target.connectors[platform] = connector
     target.manifests[platform] = None
-    if manifest_file is not None and manifest_file.is_file():
-        target.manifests[platform] = load_manifest(manifest_file)
     return target
 
 
@@ -175,17 +173,17 @@ def _manifest_files(folder: Path) -> list[Path]:
     return found
 
 
-def _check_manifest_file(path: Path, report: Report) -> bool:
+def _check_manifest_file(path: Path, report: Report) -> Manifest | None:
     try:
         manifest = load_manifest(path)
     except ManifestError as exc:
         for error in exc.errors:
             report.add("problem", "manifest", path.name, error)
-        return False
+        return None
     for warning in manifest.warnings:
         report.add("warning", "manifest", path.name, warning)
     report.add("ok", "manifest", path.name, f"valid ({', '.join(sorted(manifest.platforms))})")
-    return True
+    return manifest
 
 
 # -- the checks --------------------------------------------------------------------------------
@@ -218,14 +216,12 @@ def _check_static(platform: str, connector: Any, manifest: Manifest | None, repo
                 report.add("problem", "feature", platform,
                            f"{feature} needs {python_name(interface)}")  # fmt: skip
     known = set(INTERFACES.values()) | set(INTERFACES)
-    helpers = {n for n, _ in inspect.getmembers(type(connector))} if not isinstance(
-        connector, dict) else set()  # fmt: skip
-    base = {"attach", "http", "basic_auth", "startup", "get_auth_type"}
+    base = {"attach", "http", "basic_auth", "startup", "get_auth_type", "playground_records"}
     for name in _public_methods(connector):
         if name in known or name in base:
             continue
         close = difflib.get_close_matches(name, sorted(set(INTERFACES.values())), n=1, cutoff=0.85)
-        if close and close[0] not in helpers:
+        if close and not view_has(close[0]):
             report.add("problem", "misspelled", platform,
                        f"{name} is no interface; did you mean {close[0]}?")  # fmt: skip
 
@@ -444,12 +440,13 @@ def _resolve(target: str | None, crm: str | None, report: Report) -> tuple[Any, 
     """The connectors to check and the fake CRM factory (``None`` where it stops early)."""
     spec = target or "."
     folder = Path(spec) if ":" not in spec or Path(spec).is_dir() else None
+    manifests: list[Manifest | None] = []
     if folder is not None:
         folder = folder.resolve()
         if not folder.is_dir():
             report.add("problem", "import", spec, "no such folder, and not module:attribute")
             return None, None, folder
-        manifests_ok = all([_check_manifest_file(p, report) for p in _manifest_files(folder)])
+        manifests = [_check_manifest_file(p, report) for p in _manifest_files(folder)]
         config = _project_config(folder)
         spec = config.get("target") or ""
         crm = crm or config.get("crm")
@@ -457,12 +454,12 @@ def _resolve(target: str | None, crm: str | None, report: Report) -> tuple[Any, 
             report.add("problem", "import", str(folder),
                        "no [tool.appconnect] target in pyproject.toml; pass module:attribute")
             return None, None, folder
-        if not manifests_ok:
+        if None in manifests:
             return None, None, folder
     root = folder or Path.cwd()
     with _on_path(root):
         try:
-            resolved = _target_of(_import(spec), None)
+            resolved = _target_of(_import(spec))
             crm_factory = _import(crm) if crm else None
         except ManifestError as exc:
             for error in exc.errors:
@@ -471,6 +468,12 @@ def _resolve(target: str | None, crm: str | None, report: Report) -> tuple[Any, 
         except Exception as exc:
             report.add("problem", "import", spec, f"{type(exc).__name__}: {exc}")
             return None, None, root
+    # A connector named without a registry: the folder's manifest describing its platform.
+    for platform, manifest in resolved.manifests.items():
+        if manifest is None and folder is not None:
+            resolved.manifests[platform] = next(
+                (m for m in manifests if m is not None and m.platform(platform)), None
+            )
     return resolved, crm_factory, root
 
 

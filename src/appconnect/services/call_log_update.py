@@ -45,6 +45,7 @@ from appconnect.services.errors import (
     api_error_result,
     failure,
 )
+from appconnect.services.log_locks import log_locks
 
 logger = logging.getLogger("appconnect.call_logs")
 
@@ -84,8 +85,32 @@ async def _update(
     auth: AuthContext,
 ) -> dict[str, Any]:
     body = await run_sync_plugins(rt, user=auth.user, body=body, operation="updateCallLog")
+    # Fetch, re-compose and write back under the log's lease: concurrent updates take turns.
+    async with log_locks(rt).hold(caller.platform, link.third_party_log_id):
+        result = await _write(rt, caller, body, link, view, auth)
+    try:
+        await dispatch_async_plugins(
+            rt, user=auth.user, operation="updateCallLog", body=body, link=link, caller=caller
+        )
+    except Exception:  # plugins never fail the logging request
+        logger.exception("dispatching asynchronous call plugins failed")
+    return {
+        "successful": True,
+        "logId": link.third_party_log_id,
+        **pick(result, "updatedNote", "returnMessage"),
+    }
+
+
+async def _write(
+    rt: Runtime,
+    caller: Caller,
+    body: dict[str, Any],
+    link: CallLogLink,
+    view: ConnectorView,
+    auth: AuthContext,
+) -> Mapping[str, Any]:
     composed, existing_details = await _recompose(rt, caller, view, auth, link, body)
-    result = obj(
+    return obj(
         to_wire(
             await view.call(
                 "updateCallLog",
@@ -114,17 +139,6 @@ async def _update(
             )
         )
     )
-    try:
-        await dispatch_async_plugins(
-            rt, user=auth.user, operation="updateCallLog", body=body, link=link, caller=caller
-        )
-    except Exception:  # plugins never fail the logging request
-        logger.exception("dispatching asynchronous call plugins failed")
-    return {
-        "successful": True,
-        "logId": link.third_party_log_id,
-        **pick(result, "updatedNote", "returnMessage"),
-    }
 
 
 async def _existing(view: ConnectorView, auth: AuthContext, link: CallLogLink) -> tuple[str, Any]:

@@ -37,6 +37,7 @@ from appconnect.services.errors import (
     api_error_result,
     failure,
 )
+from appconnect.services.log_locks import log_locks
 from appconnect.services.note_cache import NoteCache
 from appconnect.services.plugins import runtime as plugin_runtime
 from appconnect.store.users import User
@@ -279,16 +280,17 @@ async def upsert_call_disposition(
         auth = await authenticate(rt, view, user)
         if auth is None:
             return SESSION_REVOKED
-        result = to_wire(
-            await view.call(
-                "upsertCallDisposition",
-                user=auth.user,
-                existing_call_log=link.to_wire(),
-                auth_header=auth.auth_header,
-                dispositions=given(body, "dispositions"),
-                proxy_config=auth.proxy_config,
+        async with log_locks(rt).hold(caller.platform, link.third_party_log_id):
+            result = to_wire(
+                await view.call(
+                    "upsertCallDisposition",
+                    user=auth.user,
+                    existing_call_log=link.to_wire(),
+                    auth_header=auth.auth_header,
+                    dispositions=given(body, "dispositions"),
+                    proxy_config=auth.proxy_config,
+                )
             )
-        )
     except Exception as exc:
         return api_error_result(exc, caller.platform, "upsertCallDisposition")
     result = obj(result)

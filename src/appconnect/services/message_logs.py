@@ -32,6 +32,7 @@ from appconnect.services.errors import (
     api_error_result,
     failure,
 )
+from appconnect.services.log_locks import log_key, log_locks
 from appconnect.services.message_links import (
     Claimed,
     Conversation,
@@ -240,11 +241,12 @@ async def _log_shared(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[st
     conv = _conversation(flow, log_info, "")
     resolution = await flow.links.resolve(conv)
     if isinstance(resolution, Existing):
-        await flow.call(
-            "updateMessageLog",
-            shared_sms_log_content=content,
-            existing_message_log=resolution.record,
-        )
+        async with log_locks(flow.rt).hold(flow.platform, resolution.third_party_log_id):
+            await flow.call(
+                "updateMessageLog",
+                shared_sms_log_content=content,
+                existing_message_log=resolution.record,
+            )
         return
 
     async def create() -> str | None:
@@ -358,8 +360,27 @@ async def _update_each(state: _Normal, existing: Existing, reserved: list[_Messa
     """Add each reserved message to the day's CRM log, oldest first.
 
     A failed update releases its own reservation and those of the messages after it (they were
-    not sent), so a retry logs them; then the error goes up.
+    not sent), so a retry logs them; then the error goes up. The updates hold the CRM log's
+    lease (:mod:`appconnect.services.log_locks`): concurrent requests adding to one log take
+    turns, so no connector's read-modify-write loses a message.
     """
+    flow = state.flow
+    if not reserved:
+        return
+    locks = log_locks(flow.rt)
+    key = log_key(flow.platform, existing.third_party_log_id)
+    try:
+        owner = await locks.enter(key)
+    except BaseException:  # waited too long (or cancelled): nothing was sent, retry logs all
+        await _quietly(flow.links.release_messages([m.id for m in reserved]))
+        raise
+    try:
+        await _send_updates(state, existing, reserved)
+    finally:
+        await locks.exit(key, owner)
+
+
+async def _send_updates(state: _Normal, existing: Existing, reserved: list[_Message]) -> None:
     flow = state.flow
     for index, item in enumerate(reserved):
         try:

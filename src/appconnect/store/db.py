@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -26,6 +27,9 @@ from sqlalchemy.pool import SingletonThreadPool
 from appconnect.store.worker import Call, Outcome, SerialWorker, run_each
 
 logger = logging.getLogger("appconnect.store")
+# aiosqlite logs every statement *with its bound values* (call notes, encrypted tokens) at DEBUG;
+# a deployment that turns on DEBUG logging must not get them. Its other levels stay as they are.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
@@ -49,6 +53,23 @@ def changed(result: Any) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def _create_private_file(path: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (mode 0600).
+
+    SQLite would create it with the umask's mode (often world-readable); its ``-wal`` and
+    ``-shm`` files take the database file's mode. An existing file is left as it is.
+    """
+    if not path or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # e.g. the directory is missing: SQLite reports that itself
+    os.close(fd)
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers proceed while one writer commits; NORMAL sync is safe with WAL.
     cursor = dbapi_connection.cursor()
@@ -64,10 +85,12 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Bound values (call notes, encrypted tokens) never reach a log or an error message.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             if ":memory:" in url or url.endswith("://"):
                 raise ValueError("use a file for SQLite; an in-memory database is per connection")
+            _create_private_file(make_url(url).database)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -91,7 +114,10 @@ class Database:
             )
             self._reader = SerialWorker("sqlite-reader", max_batch=BATCH_MAX)
             self._sync_engine = create_engine(
-                "sqlite" + url[url.index("://") :], poolclass=SingletonThreadPool, echo=echo
+                "sqlite" + url[url.index("://") :],
+                poolclass=SingletonThreadPool,
+                echo=echo,
+                hide_parameters=True,
             )
             event.listen(self._sync_engine, "connect", _tune_sqlite)
 

@@ -94,7 +94,9 @@ class ConversationLogRow(Timestamps, Base):
 
     ``messageLogs`` has one row per message, so it cannot say "this conversation-day already has
     a CRM log" atomically. This table's primary key can: the first request to insert it creates the
-    CRM log, concurrent ones wait for its ``thirdPartyLogId`` and update instead.
+    CRM log, concurrent ones wait for its ``thirdPartyLogId`` and update instead. The key is a
+    digest of (platform, user id, conversationLogId): each user claims their own conversation-days
+    (see ``Conversation.claim_key`` in appconnect.services.message_links).
     """
 
     __tablename__ = "appconnectConversationLogs"
@@ -195,6 +197,23 @@ class SessionGenerationRow(Base):
     generation: Mapped[str] = mapped_column(String(64), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         "updatedAt", DateTime(timezone=True), default=utcnow, nullable=False
+    )
+
+
+class LogLockRow(Base):
+    """Ours: a lease on one CRM log, held while a request updates it (see services.log_locks).
+
+    Updating a CRM log is a read-modify-write in most connectors (fetch the body, append, write
+    it back); two concurrent updates of one log would lose one of the two. The row serializes
+    them across worker processes; ``expiresAt`` frees the lease of a process that died.
+    """
+
+    __tablename__ = "appconnectLogLocks"
+
+    lock_key: Mapped[str] = mapped_column("lockKey", String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(
+        "expiresAt", DateTime(timezone=True), nullable=False
     )
 
 

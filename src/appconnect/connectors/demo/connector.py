@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +47,8 @@ from appconnect.connectors.results import (
     UpdateLogResult,
     UserInfoResult,
 )
+from appconnect.store.db import changed
+from appconnect.store.models import utcnow
 
 if TYPE_CHECKING:
     from appconnect.runtime import Runtime
@@ -238,11 +240,16 @@ class DemoConnector(DemoAppointments, Connector):
 
     @staticmethod
     async def _owned(
-        session: AsyncSession, user: User, kind: str, log_id: Any
+        session: AsyncSession, user: User, kind: str, log_id: Any, *, for_update: bool = False
     ) -> DemoActivity | None:
-        """The activity, if it exists, is of this kind and belongs to this user."""
+        """The activity, if it exists, is of this kind and belongs to this user.
+
+        ``for_update``: lock the row until the transaction ends (PostgreSQL ``FOR UPDATE``;
+        SQLite writes are serialized anyway), so a read-modify-write by another request or
+        worker waits instead of losing this one's change.
+        """
         try:
-            row = await session.get(DemoActivity, int(log_id))
+            row = await session.get(DemoActivity, int(log_id), with_for_update=for_update)
         except (TypeError, ValueError):
             return None
         return row if row is not None and row.user_id == user.id and row.kind == kind else None
@@ -302,7 +309,7 @@ class DemoConnector(DemoAppointments, Connector):
         """Write the composed body (it already contains the note and everything new)."""
         log_id = existing_call_log.get("thirdPartyLogId")
         async with self._transaction() as session:
-            row = await self._owned(session, user, "call", log_id)
+            row = await self._owned(session, user, "call", log_id, for_update=True)
             if row is None:
                 return UpdateLogResult(return_message=_warning("Call log not found"))
             row.subject = subject or row.subject
@@ -316,7 +323,7 @@ class DemoConnector(DemoAppointments, Connector):
     ) -> LogResult:
         log_id = existing_call_log.get("thirdPartyLogId")
         async with self._transaction() as session:
-            row = await self._owned(session, user, "call", log_id)
+            row = await self._owned(session, user, "call", log_id, for_update=True)
             if row is None:
                 return LogResult(return_message=_warning("Call log not found"))
             row.dispositions = dict(dispositions or {})
@@ -382,17 +389,34 @@ class DemoConnector(DemoAppointments, Connector):
         image_link: str | None = None,
         video_link: str | None = None,
     ) -> UpdateLogResult:
-        """Append a later message; a shared SMS arrives recomposed whole, so it replaces."""
+        """Append a later message; a shared SMS arrives recomposed whole, so it replaces.
+
+        The append is one ``UPDATE ... SET body = body || line`` rather than read, append,
+        write: concurrent appends (other requests, other workers) each keep their line, on
+        SQLite too, where a plain ``SELECT`` does not start the transaction that would conflict.
+        """
+        log_id = existing_message_log.get("thirdPartyLogId")
+        try:
+            activity_id = int(log_id)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return UpdateLogResult(return_message=_warning("Message log not found"))
+        if shared_sms_log_content is not None:
+            body: Any = shared_sms_log_content.get("body") or DemoActivity.body
+        else:
+            line = _message_line(message or {}, image_link=image_link, video_link=video_link)
+            body = case((DemoActivity.body == "", line), else_=DemoActivity.body + "\n" + line)
         async with self._transaction() as session:
-            log_id = existing_message_log.get("thirdPartyLogId")
-            row = await self._owned(session, user, "message", log_id)
-            if row is None:
-                return UpdateLogResult(return_message=_warning("Message log not found"))
-            if shared_sms_log_content is not None:
-                row.body = shared_sms_log_content.get("body") or row.body
-            else:
-                line = _message_line(message or {}, image_link=image_link, video_link=video_link)
-                row.body = f"{row.body}\n{line}" if row.body else line
+            result = await session.execute(
+                update(DemoActivity)
+                .where(
+                    DemoActivity.id == activity_id,
+                    DemoActivity.user_id == user.id,
+                    DemoActivity.kind == "message",
+                )
+                .values(body=body, updated_at=utcnow())
+            )
+        if not changed(result):
+            return UpdateLogResult(return_message=_warning("Message log not found"))
         return UpdateLogResult()
 
 

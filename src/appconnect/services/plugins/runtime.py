@@ -18,7 +18,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from appconnect.compose.formatting import js_str, js_truthy
 from appconnect.runtime import Runtime
 from appconnect.security.hashing import MISSING, hash_id
 from appconnect.services.call_log_store import CallLogLink
@@ -100,15 +99,9 @@ def task_data(
     link: CallLogLink,
     hashed_account_id: str | None,
     is_from_sscl: bool,
-    hash_key: str | None,
 ) -> dict[str, Any]:
-    """The task row's ``data`` (§4.2); the identity is the link row's, as the callback needs it."""
-    raw_info = body.get("logInfo")
-    log_info: Mapping[str, Any] = raw_info if isinstance(raw_info, Mapping) else body
-    hashed = _pick(body, log_info, "hashedExtensionId")
-    if not js_truthy(hashed):
-        raw_ext = _pick(body, log_info, "rcExtensionId")
-        hashed = hash_id(raw_ext, hash_key) if js_truthy(raw_ext) and hash_key else ""
+    """The task row's ``data`` (§4.2). The extension identity is the link row's own (the same
+    rules derived it from the payload), so the callback finds exactly that row again."""
     return {
         "type": records.TASK_TYPE,
         "asyncTaskId": task_id,
@@ -121,7 +114,7 @@ def task_data(
         "rcAccountId": user.rc_account_id,
         "sessionId": link.session_id,
         "extensionNumber": link.extension_number,
-        "hashedExtensionId": link.hashed_extension_id or js_str(hashed),
+        "hashedExtensionId": link.hashed_extension_id,
         "callLogId": link.id,
         "thirdPartyLogId": link.third_party_log_id,
         "contactId": link.contact_id if link.contact_id is not None else body.get("contactId"),
@@ -179,7 +172,7 @@ async def _dispatch_one(
         row = task_data(
             task_id=task_id, callback_url=callback_url, plugin=plugin, user=user,
             operation=operation, body=body, link=link, hashed_account_id=hashed_account_id,
-            is_from_sscl=is_from_sscl, hash_key=rt.hash_key,
+            is_from_sscl=is_from_sscl,
         )  # fmt: skip
         await records.create_task(rt, task_id, plugin.id, user.id, row)
         created = True

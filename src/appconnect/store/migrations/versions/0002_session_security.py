@@ -1,4 +1,4 @@
-"""Session generations (logout refuses every earlier token) and per-log update leases.
+"""Session generations: logout refuses every token issued before it.
 
 Created only where missing: ``0001`` creates every table the models declare, so a database
 created after these models existed already has them.

@@ -1,0 +1,166 @@
+"""One update at a time per CRM log, across requests, workers and processes.
+
+Connectors update a CRM log by reading it and writing it back (append a message, re-compose a
+call body, merge dispositions). Two requests doing that to one log at once lose one write: the
+reference kept 3 of 30 concurrent messages of one conversation. Every framework path that updates
+an existing CRM log therefore holds that log's lease while it calls the connector:
+
+* within a process, waiters queue on an ``asyncio.Lock`` (no polling, FIFO);
+* across processes, the lease is a row of ``appconnectLogLocks`` (primary key = the log's key),
+  taken with ``INSERT ... ON CONFLICT DO NOTHING`` and given back with a ``DELETE`` of our own
+  row; a waiter polls with backoff. A lease whose holder died expires after
+  :func:`lease_seconds`, then the next waiter takes it over (compare-and-set on the expiry).
+
+Nothing is held in the database between statements: no connection stays checked out while the
+CRM is called, and SQLite's single writer is never blocked by a slow CRM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, delete, update
+
+from appconnect.runtime import Runtime
+from appconnect.store.db import Database, changed, conflict_insert
+from appconnect.store.models import LogLockRow, utcnow
+
+# Poll interval while another process holds the lease: starts small, grows to the cap.
+POLL_FIRST_SECONDS = 0.01
+POLL_MAX_SECONDS = 0.2
+_STATE_KEY = "log_locks"
+
+_TABLE = cast(Table, LogLockRow.__table__)
+_C = _TABLE.c
+_TAKE_OVER = (
+    update(_TABLE)
+    .where(_C.lockKey == bindparam("key"), _C.expiresAt < bindparam("now"))
+    .values(owner=bindparam("v_owner"), expiresAt=bindparam("v_expires"))
+)
+_RELEASE = delete(_TABLE).where(_C.lockKey == bindparam("key"), _C.owner == bindparam("owner"))
+
+
+class LogLockTimeout(RuntimeError):
+    """Another request held the CRM log for longer than a request may wait."""
+
+
+def lease_seconds(http_timeout: float) -> float:
+    """How long a lease lives: longer than any sane connector update (several CRM calls)."""
+    return max(120.0, 4 * http_timeout)
+
+
+def log_key(platform: str, third_party_log_id: Any) -> str:
+    return hashlib.sha256(f"{platform}\0{third_party_log_id}".encode()).hexdigest()
+
+
+@dataclass
+class _Local:
+    lock: asyncio.Lock
+    users: int = 0
+
+
+class LogLocks:
+    """The leases of one process."""
+
+    def __init__(self, db: Database, *, lease: float, wait: float) -> None:
+        self._db = db
+        self._lease = timedelta(seconds=lease)
+        self._wait = wait
+        self._insert = conflict_insert(db.dialect)(_TABLE).on_conflict_do_nothing(
+            index_elements=["lockKey"]
+        )
+        self._local: dict[str, _Local] = {}
+
+    def hold(self, platform: str, third_party_log_id: Any) -> _Held:
+        """``async with locks.hold(platform, log_id):`` update the log, nobody else does."""
+        return _Held(self, log_key(platform, third_party_log_id))
+
+    def _try(self, conn: Connection, key: str, owner: str) -> bool:
+        now = utcnow()
+        row = {"lockKey": key, "owner": owner, "expiresAt": now + self._lease}
+        if changed(conn.execute(self._insert, row)):
+            return True
+        params = {"key": key, "now": now, "v_owner": owner, "v_expires": row["expiresAt"]}
+        return changed(conn.execute(_TAKE_OVER, params))
+
+    async def _acquire_row(self, key: str, owner: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait
+        delay = POLL_FIRST_SECONDS
+        while not await self._db.write(lambda conn: self._try(conn, key, owner)):
+            if loop.time() >= deadline:
+                raise LogLockTimeout("the CRM log is being updated by another request")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, POLL_MAX_SECONDS)
+
+    async def _release_row(self, key: str, owner: str) -> None:
+        params = {"key": key, "owner": owner}
+        await self._db.write(lambda conn: conn.execute(_RELEASE, params))
+
+    async def enter(self, key: str) -> str:
+        local = self._local.get(key)
+        if local is None:
+            local = self._local[key] = _Local(asyncio.Lock())
+        local.users += 1
+        try:
+            await asyncio.wait_for(local.lock.acquire(), self._wait)
+        except BaseException:
+            self._forget(key, local)
+            raise
+        owner = secrets.token_hex(16)
+        try:
+            await self._acquire_row(key, owner)
+        except BaseException:
+            local.lock.release()
+            self._forget(key, local)
+            raise
+        return owner
+
+    async def exit(self, key: str, owner: str) -> None:
+        local = self._local[key]
+        try:
+            await asyncio.shield(self._release_row(key, owner))
+        finally:
+            local.lock.release()
+            self._forget(key, local)
+
+    def _forget(self, key: str, local: _Local) -> None:
+        local.users -= 1
+        if local.users == 0 and self._local.get(key) is local:
+            del self._local[key]
+
+
+class _Held:
+    __slots__ = ("_key", "_locks", "_owner")
+
+    def __init__(self, locks: LogLocks, key: str) -> None:
+        self._locks = locks
+        self._key = key
+        self._owner: str | None = None
+
+    async def __aenter__(self) -> None:
+        self._owner = await self._locks.enter(self._key)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._owner is not None:
+            owner, self._owner = self._owner, None
+            await self._locks.exit(self._key, owner)
+
+
+def log_locks(rt: Runtime) -> LogLocks:
+    found = rt.state.get(_STATE_KEY)
+    if not isinstance(found, LogLocks):
+        lease = lease_seconds(rt.settings.http_timeout)
+        found = rt.state[_STATE_KEY] = LogLocks(rt.db, lease=lease, wait=lease / 2)
+    return found
