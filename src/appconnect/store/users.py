@@ -75,6 +75,10 @@ class User:
         value = (self.platform_additional_info or {}).get("proxyId")
         return str(value) if value else None
 
+    def attach_store(self, store: UserStore) -> None:
+        """Bind this record to the store its ``save``/``destroy`` go to (the framework does it)."""
+        self._store = store
+
     async def save(self) -> None:
         if self._store is None:
             raise RuntimeError("this user is not attached to a store")
@@ -167,7 +171,7 @@ class UserStore:
             del self._cache[user_id]
             return None
         copy_ = _detached(user)
-        copy_._store = self
+        copy_.attach_store(self)
         return copy_
 
     def forget(self, user_id: str) -> None:
@@ -210,10 +214,11 @@ class UserStore:
         return user
 
     async def _load(self, user_id: str) -> User | None:
-        row = await self._db.read(lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).first())
-        if row is None:
+        values = await self._db.read(
+            lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).mappings().first()
+        )
+        if values is None:
             return None
-        values = row._mapping
         return User(
             id=values[_C.id],
             platform=values[_C.platform],
@@ -239,7 +244,7 @@ class UserStore:
                 row = UserRow(id=user.id, created_at=utcnow())
                 session.add(row)
             self._fill_row(row, user)
-        user._store = self
+        user.attach_store(self)
         self._remember(user)
 
     async def upsert_login(
