@@ -123,6 +123,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (granian serves from a child of ``appconnect``)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(x) for x in task.read_text().split())
+            except (OSError, ValueError):
+                pass
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in descendants(pid))
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -143,7 +161,7 @@ def machine_seconds() -> tuple[float, float]:
 def cpu_sample(st: Stack) -> dict[str, float]:
     procs, irq = machine_seconds()
     return {
-        "server": cpu_seconds(st.app_proc.pid),
+        "server": tree_cpu_seconds(st.app_proc.pid),
         "crm": cpu_seconds(st.crm_proc.pid),
         "wrk": children_cpu(),
         "procs": procs,
@@ -227,7 +245,9 @@ class Stack:
 
 
 @contextmanager
-def stack(latency_ms: int, python: str, appconnect: list[str], keep: bool) -> Iterator[Stack]:
+def stack(
+    latency_ms: int, python: str, appconnect: list[str], keep: bool, server: str = "granian"
+) -> Iterator[Stack]:
     tmp = Path(tempfile.mkdtemp(prefix=f"appconnect-bench-{latency_ms}ms-"))
     crm_port, app_port = free_port(), free_port()
     crm_log, app_log = tmp / "fake_crm.log", tmp / "server.log"
@@ -248,7 +268,7 @@ def stack(latency_ms: int, python: str, appconnect: list[str], keep: bool) -> It
         "BENCH_CRM_URL": f"http://127.0.0.1:{crm_port}",
     }
     app_cmd = [*appconnect, "serve", "bench.connector:app_factory", "--port", str(app_port)]
-    app_cmd += ["--log-level", "warning"]
+    app_cmd += ["--log-level", "warning", "--server", server]
     with app_log.open("wb") as out:
         app_proc = subprocess.Popen(
             app_cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=ROOT
@@ -456,6 +476,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each timed run, wait up to this many seconds for other processes to go "
         "quiet (0: do not wait)",
     )
+    parser.add_argument(
+        "--server",
+        choices=("granian", "uvicorn"),
+        default="granian",
+        help="appconnect serve --server (default granian)",
+    )
     parser.add_argument("--keep-tmp", action="store_true", help="keep DBs and process logs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
@@ -486,7 +512,7 @@ def run_latency(
 ) -> list[report.Result]:
     print(f"\n== fake CRM at {latency} ms, {conns} connections ==", flush=True)
     results: list[report.Result] = []
-    with stack(latency, python, appconnect, args.keep_tmp) as st:
+    with stack(latency, python, appconnect, args.keep_tmp, args.server) as st:
         token = login(st)
         st.app.token = token
         with_rc = users_with_rc_account(st.tmp / "bench.db")
@@ -514,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": f"{args.warmup:g}s",
         "wrk threads": args.threads,
         "quick": args.quick,
-        "server": "1 process, SQLite (fresh file), in-memory KV, IS_PROD",
+        "server": f"1 process on {args.server}, SQLite (fresh file), in-memory KV, IS_PROD",
     }
     everything: list[report.Result] = []
     for latency, conns in zip(args.latencies, args.conns, strict=True):
