@@ -19,8 +19,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import Session, runtime, session
 from appconnect.services import appointment_rules as rules
 from appconnect.services import appointments
@@ -137,8 +136,8 @@ async def _body(request: Request) -> Any:
 
 @router.get(
     "/appointments",
-    openapi_extra=documented_query("startDate", "endDate"),
-    responses=documented_responses(AppointmentList),
+    openapi_extra=documented(query=("startDate", "endDate")),
+    responses=replies(AppointmentList, revocable=True),
 )
 async def list_appointments(request: Request) -> Response:
     """The caller's CRM appointments in ``startDate..endDate`` (or the connector's window)."""
@@ -157,8 +156,8 @@ async def list_appointments(request: Request) -> Response:
 
 @router.post(
     "/appointments",
-    openapi_extra=documented_body(CreateAppointmentBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(CreateAppointmentBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
 async def create_appointment(request: Request) -> Response:
     """Create a CRM appointment from ``{"payload": {...}}``."""
@@ -178,8 +177,8 @@ async def create_appointment(request: Request) -> Response:
 
 @router.patch(
     "/appointments/{appointmentId}",
-    openapi_extra=documented_body(PatchAppointmentBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(PatchAppointmentBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
 async def update_appointment(request: Request) -> Response:
     """Edit or reschedule a CRM appointment from ``{"patch": {...}}``."""
@@ -203,8 +202,8 @@ async def update_appointment(request: Request) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/status",
-    openapi_extra=documented_body(StatusBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(StatusBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
 async def update_appointment_status(request: Request) -> Response:
     """Set an appointment's status (trimmed, lower-cased) through ``updateAppointment``."""
@@ -228,7 +227,8 @@ async def update_appointment_status(request: Request) -> Response:
 
 @router.get(
     "/appointments/{appointmentId}/refresh",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
 async def refresh_appointment(request: Request) -> Response:
     """Re-read one appointment from the CRM."""
@@ -259,7 +259,8 @@ async def _settle(request: Request, operation: str) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/confirm",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
 async def confirm_appointment(request: Request) -> Response:
     """Mark an appointment confirmed in the CRM."""
@@ -268,7 +269,8 @@ async def confirm_appointment(request: Request) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/cancel",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
 async def cancel_appointment(request: Request) -> Response:
     """Cancel an appointment in the CRM."""

@@ -17,8 +17,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import Session, runtime, session
 from appconnect.services import calldown
 from appconnect.services.calldown import CallDownError
@@ -96,8 +95,8 @@ async def _object_body(request: Request) -> dict[str, Any]:
 
 @router.post(
     "/calldown",
-    openapi_extra=documented_body(CallDownCreate),
-    responses=documented_responses(CallDownCreated),
+    openapi_extra=documented(CallDownCreate),
+    responses=replies(CallDownCreated),
 )
 async def schedule_call_down(request: Request) -> Response:
     """Schedule a call-back for the caller."""
@@ -115,8 +114,8 @@ async def schedule_call_down(request: Request) -> Response:
 
 @router.get(
     "/calldown",
-    openapi_extra=documented_query("status"),
-    responses=documented_responses(CallDownList),
+    openapi_extra=documented(query=("status",)),
+    responses=replies(CallDownList),
 )
 async def get_call_down_list(request: Request) -> Response:
     """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
@@ -132,8 +131,8 @@ async def get_call_down_list(request: Request) -> Response:
 
 @router.patch(
     "/calldown/{id}",
-    openapi_extra=documented_body(CallDownPatch),
-    responses=documented_responses(Successful),
+    openapi_extra=documented(CallDownPatch),
+    responses=replies(Successful),
 )
 async def update_call_down_item(request: Request) -> Response:
     """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
@@ -152,7 +151,7 @@ async def update_call_down_item(request: Request) -> Response:
     return r.json({"successful": True})
 
 
-@router.delete("/calldown/{id}", responses=documented_responses(Successful))
+@router.delete("/calldown/{id}", openapi_extra=documented(), responses=replies(Successful))
 async def delete_call_down_item(request: Request) -> Response:
     """Delete one of the caller's items."""
     s = session(request)
