@@ -64,3 +64,29 @@ async def test_login_failing_in_the_database_layer_answers_without_details(
             reply = await client.post("/apiKeyLogin", json={"platform": "acme", "apiKey": "k"})
     assert reply.status_code in (200, 400)
     assert "x.db" not in reply.text and "relation" not in reply.text
+
+
+# ``X._name`` where X is not ``self``/``cls``: another object's private name. Our own classes'
+# attributes are reached through ``self``; a dependency's private names never (issue 13: a
+# routine upgrade must not break us), so the issue's grep shows only ``self._x`` lines.
+_PRIVATE_ACCESS = re.compile(r"(?<![\w.])(\w+(?:\.\w+)*)\._[a-z]")
+
+
+def foreign_private_names(line: str) -> list[str]:
+    return [m.group(0) for m in _PRIVATE_ACCESS.finditer(line) if m.group(1) not in ("self", "cls")]
+
+
+def test_no_module_reads_another_objects_private_names() -> None:
+    offences = []
+    for path in sorted(SRC.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if foreign_private_names(line):
+                offences.append(f"{path.relative_to(SRC)}:{number}: {line.strip()}")
+    assert offences == []
+
+
+def test_the_private_name_rule_catches_a_dependency_internal() -> None:
+    samples = ("values = row._mapping", "client._transport.handle()", "self.http._client.send()")
+    assert all(foreign_private_names(s) for s in samples)
+    assert not foreign_private_names("self._cache.pop(key)")
+    assert not foreign_private_names("cls._registry[name] = value")

@@ -85,7 +85,7 @@ async def test_a_user_built_in_memory_or_whose_row_is_gone_is_written_whole(db: 
     box = SecretBox("secret")
     store = UserStore(db, box)
     built = User(id="u2", platform="demo", access_token="t", user_settings={"x": 1})
-    built._store = store
+    built.attach_store(store)
     await built.save()
     loaded = await store.get("u2")
     assert loaded is not None and (loaded.platform, loaded.access_token) == ("demo", "t")

@@ -62,9 +62,17 @@ async def test_a_batch_keeps_order_and_each_jobs_own_outcome() -> None:
         return run_each(calls)
 
     worker = SerialWorker("test-worker", execute=execute, max_batch=8)
-    gate = threading.Event()
-    first = asyncio.create_task(worker.run(lambda _: gate.wait(5), None))
-    await asyncio.sleep(0.02)
+    # Events, not sleeps: under CPU load the thread may take its first job late, and a fixed
+    # sleep then let the five later jobs join the first batch.
+    running, gate = threading.Event(), threading.Event()
+
+    def blocker(_: None) -> bool:
+        running.set()
+        return gate.wait(30)
+
+    first = asyncio.create_task(worker.run(blocker, None))
+    await asyncio.to_thread(running.wait, 30)  # the thread holds the first job, alone
+    assert running.is_set()
 
     def job(n: int) -> int:
         if n == 2:
@@ -72,7 +80,8 @@ async def test_a_batch_keeps_order_and_each_jobs_own_outcome() -> None:
         return n
 
     queued = [asyncio.create_task(worker.run(job, n)) for n in range(5)]
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0)  # each task runs up to its await: all five jobs are queued
+    assert batches == [1] and not any(task.done() for task in queued)
     gate.set()
     await first
     outcomes = await asyncio.gather(*queued, return_exceptions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -447,6 +448,56 @@ async def test_two_async_plugins_reporting_together_both_add_their_note(db_url: 
         assert [a.status_code for a in answers] == [200, 200]
         [activity] = world.crm.activities.values()
         assert sorted(activity["note"].split("\n\n")) == ["User note", "note 0", "note 1"]
+
+
+async def test_a_callback_and_a_concurrent_patch_of_the_same_log_both_survive(
+    world: PluginWorld,
+) -> None:
+    """The callback's read-append-write and PATCH /callLog's re-compose take turns on the log's
+    lease (services/log_locks.py): the plugin note and the PATCH's recording link both land."""
+    urls: list[str] = []
+
+    @world.servers["notes"].background
+    async def hold(call: Invocation) -> None:
+        urls.append(call.callback_url or "")
+        raise asyncio.CancelledError  # report nothing: the test reports instead
+
+    await world.install("notes", is_async=True)
+    headers = await world.login()
+    await world.client.post("/callLog", json=log_body(note="User note"), headers=headers)
+    await world.drain()
+    [url] = urls
+    read = world.connector.get_call_log
+    readers: list[str] = []
+    other_reader = asyncio.Event()
+    overlapped: list[bool] = []
+
+    async def overlapping_read(**kwargs: Any) -> Any:
+        found = await read(**kwargs)
+        readers.append("read")
+        if len(readers) == 1:
+            # Without the lease the second update reads the same old log now, and one of the
+            # two writes is lost; with it, nobody else reads until this update has written.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(other_reader.wait(), 0.5)
+            overlapped.append(other_reader.is_set())
+        else:
+            other_reader.set()
+        return found
+
+    world.connector.get_call_log = overlapping_read  # type: ignore[method-assign]
+    patch = {"sessionId": "s-1", "recordingLink": "https://rec.example/r1"}
+    answers = await asyncio.gather(
+        world.client.post(url, json={"successful": True, "note": "Plugin summary"}),
+        world.client.patch("/callLog", json=patch, headers=headers),
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[1].json()["successful"] is True
+    assert overlapped == [False]  # the second update read the log only after the first wrote
+    [activity] = world.crm.activities.values()
+    assert activity["note"] == "User note\n\nPlugin summary"
+    assert "Plugin summary" in activity["body"]
+    assert "https://rec.example/r1" in activity["body"]
 
 
 async def test_failure_report_marks_the_task_failed(world: PluginWorld) -> None:

@@ -76,10 +76,11 @@ _SELECT_BY_ID = select(AdminConfigRow.__table__).where(_T.id == bindparam("id"))
 
 async def get_config(rt: Runtime, hashed_id: str) -> AdminConfig | None:
     # A plain Core read in one hop: GET /user/settings does this on every call with an account.
-    row = await rt.db.read(lambda conn: conn.execute(_SELECT_BY_ID, {"id": hashed_id}).first())
-    if row is None:
+    values = await rt.db.read(
+        lambda conn: conn.execute(_SELECT_BY_ID, {"id": hashed_id}).mappings().first()
+    )
+    if values is None:
         return None
-    values = row._mapping
     return AdminConfig(
         id=values[_T.id],
         user_settings=values[_T.userSettings],

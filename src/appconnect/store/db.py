@@ -35,8 +35,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
 # At most this many queued SQLite jobs go to a worker thread together: queued writes share one
-# transaction (see Database._write_batch); queued reads run back to back and their results come
-# back to the event loop in one wake-up instead of one each (PATCH /callLog ~1,140 -> ~1,400).
+# transaction (see Database's batch writer); queued reads run back to back and their results
+# come back to the event loop in one wake-up instead of one each (PATCH /callLog ~1,140 -> ~1,400).
 BATCH_MAX = 32
 
 # PostgreSQL advisory-lock key held while migrating (any fixed 64-bit number; "appcmigr").

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -74,14 +75,15 @@ class User:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     _store: UserStore | None = field(default=None, repr=False, compare=False)
-    # The persisted values as last read or written (see UserStore.save): ``None`` for a user
-    # built in memory, whose first save writes every column.
-    _saved: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def proxy_id(self) -> str | None:
         value = (self.platform_additional_info or {}).get("proxyId")
         return str(value) if value else None
+
+    def attach_store(self, store: UserStore) -> None:
+        """Bind this record to the store its ``save``/``destroy`` go to (the framework does it)."""
+        self._store = store
 
     async def save(self) -> None:
         if self._store is None:
@@ -204,12 +206,15 @@ class UserStore:
         self._size = cache_size
         self._stamps = stamps
         self._cache: OrderedDict[str, tuple[float, str, User]] = OrderedDict()
+        # Each user object's persisted values as last read or written, which save() compares
+        # against; a user built in memory has none, and its first save writes every column.
+        self._saved: weakref.WeakKeyDictionary[User, dict[str, Any]] = weakref.WeakKeyDictionary()
 
     def _remember(self, user: User, stamp: str | None = "") -> None:
         """Cache ``user``, read under ``stamp`` (``None``: the stamp is unknown, do not cache)."""
         if self._ttl <= 0 or stamp is None:
             return
-        self._cache[user.id] = (time.monotonic() + self._ttl, stamp, _detached(user))
+        self._cache[user.id] = (time.monotonic() + self._ttl, stamp, self._copy(user))
         self._cache.move_to_end(user.id)
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
@@ -222,9 +227,17 @@ class UserStore:
         if expires <= time.monotonic() or seen != stamp:
             del self._cache[user_id]
             return None
-        copy_ = _detached(user)
-        copy_._store = self
+        copy_ = self._copy(user)
+        copy_.attach_store(self)
         return copy_
+
+    def _copy(self, user: User) -> User:
+        """A detached copy that saves like the original (same persisted state)."""
+        clone = _detached(user)
+        state = self._saved.get(user)
+        if state is not None:
+            self._saved[clone] = state
+        return clone
 
     def _keep(self, user: User) -> None:
         """After this process wrote ``user``: cache it, unless stamps are shared (another
@@ -298,10 +311,11 @@ class UserStore:
         return user
 
     async def _load(self, user_id: str) -> User | None:
-        row = await self._db.read(lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).first())
-        if row is None:
+        values = await self._db.read(
+            lambda conn: conn.execute(_SELECT_BY_ID, {"id": user_id}).mappings().first()
+        )
+        if values is None:
             return None
-        values = row._mapping
         user = User(
             id=values[_C.id],
             platform=values[_C.platform],
@@ -324,7 +338,7 @@ class UserStore:
             stored = values[_C[_COLUMNS[attr]]]  # encrypts it, so it counts as changed
             if stored and not self._box.is_encrypted(stored):
                 saved[attr] = _PLAIN
-        user._saved = saved
+        self._saved[user] = saved
         return user
 
     def _column_values(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -337,7 +351,7 @@ class UserStore:
         """Write what changed since the user was read (or last saved); a user built in memory,
         or one whose row is gone, is written whole."""
         current = _persisted(user)
-        before = user._saved
+        before = self._saved.get(user)
         now = utcnow()
         if before is None:
             diff = current
@@ -369,8 +383,8 @@ class UserStore:
 
             await self._db.write(work)
             user.updated_at = now
-        user._saved = current
-        user._store = self
+        self._saved[user] = current
+        user.attach_store(self)
         if diff:
             await self._changed(user.id)
         self._keep(user)
@@ -421,7 +435,7 @@ class UserStore:
                 _store=self,
             )
             self._fill_row(row, user)
-        user._saved = _persisted(user)
+        self._saved[user] = _persisted(user)
         await self._changed(user_id)
         self._keep(user)
         return user

@@ -9,9 +9,11 @@ replaced in place, never added twice. The task is then deleted.
 Exactly once: a report first *claims* its task (``pending``/``failed`` -> ``processing`` in one
 conditional update). Of two deliveries of the same report, only one claims it; the other answers
 404 like a report for a task that is already done. A claim left by a crashed process expires
-after :data:`~appconnect.services.plugins.records.STALE_PROCESSING`. Reports of different tasks
-for the same log (several async plugins) take turns under a key-value lock, so no append is
-lost.
+after :data:`~appconnect.services.plugins.records.STALE_PROCESSING`.
+
+The read-append-write runs under the CRM log's lease (:mod:`appconnect.services.log_locks`), the
+same one ``PATCH /callLog`` holds while it re-composes: reports of several async plugins for one
+log, and a report racing a user's update of that log, take turns, so no write is lost.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from appconnect.services.call_logs import (
 )
 from appconnect.services.credentials import AuthContext, authenticate
 from appconnect.services.errors import client_message
+from appconnect.services.log_locks import log_locks
 from appconnect.services.plugins import records
 
 logger = logging.getLogger("appconnect.plugins")
@@ -46,16 +49,7 @@ LOG_NOT_FOUND = "Call log not found for async plugin task"
 USER_NOT_FOUND = "User not found"
 SESSION_EXPIRED = "User session expired. Please connect again."
 
-NOTE_LOCK_SECONDS = 60.0
-
 Reply = tuple[int, dict[str, Any]]
-
-
-def _note_lock(data: Mapping[str, Any]) -> str:
-    """One CRM log's notes are read, extended and written back by one callback at a time, so
-    the notes of two async plugins reporting together both survive (spec §11 #8)."""
-    who = f"{data.get('platform')}:{data.get('userId')}:{data.get('callLogId')}"
-    return f"plugin-note:{who}"
 
 
 class TaskFailure(Exception):
@@ -79,9 +73,7 @@ async def handle_callback(rt: Runtime, task_id: str, report: Mapping[str, Any]) 
             return 404, {"successful": False, "message": NOT_FOUND}
         note = report.get("note")
         try:
-            async with rt.kv.lock(_note_lock(task.data), timeout=NOTE_LOCK_SECONDS,
-                                  wait=NOTE_LOCK_SECONDS):  # fmt: skip
-                await append_note(rt, task.data, note if isinstance(note, str) else "")
+            await append_note(rt, task.data, note if isinstance(note, str) else "")
         except Exception as exc:
             logger.warning("async plugin task %s could not update the CRM: %r", task.id, exc)
             await records.fail_task(rt, task.id, str(exc) or DEFAULT_FAILURE)
@@ -159,8 +151,17 @@ def _present(source: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
 
 
 async def append_note(rt: Runtime, data: Mapping[str, Any], note: str) -> None:
-    """§8.3: read the CRM log, append ``note`` to its agent notes, write it back."""
+    """§8.3: read the CRM log, append ``note`` to its agent notes, write it back.
+
+    Under the log's lease: the notes of two async plugins reporting together both survive
+    (spec §11 #8), and so does a concurrent ``PATCH /callLog`` of the same log.
+    """
     link = await _link(rt, data)
+    async with log_locks(rt).hold(js_str(data.get("platform")), link.third_party_log_id):
+        await _append(rt, data, link, note)
+
+
+async def _append(rt: Runtime, data: Mapping[str, Any], link: CallLogLink, note: str) -> None:
     user = await user_with_token(rt, js_str(data.get("userId")))
     if user is None:
         raise TaskFailure(USER_NOT_FOUND)
