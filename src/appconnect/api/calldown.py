@@ -28,6 +28,13 @@ router = routing.router(tags=["calldown"])
 UNAUTHORIZED = "Unauthorized"
 
 
+def _unauthorized() -> Response:
+    return r.error(UNAUTHORIZED)
+
+
+_signed_in = with_session(invalid_token=_unauthorized, no_user=_unauthorized)
+
+
 class CallDownCreate(BaseModel):
     """``POST /calldown`` body. ``contactName``, ``phoneNumber`` and ``note`` are not stored."""
 
@@ -91,7 +98,7 @@ async def _object_body(request: Request) -> dict[str, Any]:
     openapi_extra=documented_body(CallDownCreate),
     responses=documented_responses(CallDownCreated),
 )
-@with_session()
+@_signed_in
 async def schedule_call_down(request: Request, s: Session) -> Response:
     """Schedule a call-back for the caller."""
     try:
@@ -107,7 +114,7 @@ async def schedule_call_down(request: Request, s: Session) -> Response:
     openapi_extra=documented_query("status"),
     responses=documented_responses(CallDownList),
 )
-@with_session()
+@_signed_in
 async def get_call_down_list(request: Request, s: Session) -> Response:
     """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
     items = await calldown.list_items(
@@ -121,7 +128,7 @@ async def get_call_down_list(request: Request, s: Session) -> Response:
     openapi_extra=documented_body(CallDownPatch),
     responses=documented_responses(Successful),
 )
-@with_session()
+@_signed_in
 async def update_call_down_item(request: Request, s: Session) -> Response:
     """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
     try:
@@ -136,7 +143,7 @@ async def update_call_down_item(request: Request, s: Session) -> Response:
 
 
 @router.delete("/calldown/{id}", responses=documented_responses(Successful))
-@with_session()
+@_signed_in
 async def delete_call_down_item(request: Request, s: Session) -> Response:
     """Delete one of the caller's items."""
     item_id = request.path_params.get("id") or request.query_params.get("id")
