@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.session import runtime, session
+from appconnect.api.session import Session, runtime, session, with_session
 from appconnect.api.user import openapi_body, reply
 from appconnect.api.wire import AnyObject, documented, replies
 from appconnect.services import admin
@@ -148,10 +148,8 @@ async def reinitialize_user_mapping(request: Request) -> Response:
 @router.get(
     "/admin/serverLoggingSettings", openapi_extra=documented(), responses=replies(AnyObject)
 )
-async def get_server_logging_settings(request: Request) -> Response:
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_server_logging_settings(request: Request, s: Session) -> Response:
     status, result = await admin.get_server_logging_settings(runtime(request), s.user_id)
     return reply(status, result)
 

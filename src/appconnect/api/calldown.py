@@ -19,7 +19,7 @@ from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.openapi import documented_body, documented_responses
 from appconnect.api.params import documented_query
-from appconnect.api.session import Session, runtime, session
+from appconnect.api.session import Session, runtime, with_session
 from appconnect.services import calldown
 from appconnect.services.calldown import CallDownError
 
@@ -82,14 +82,6 @@ class Successful(BaseModel):
     successful: bool
 
 
-def _refusal(s: Session) -> Response | None:
-    if not s.present:
-        return r.text(r.NOAUTH, 400)
-    if not s.valid:
-        return r.error(UNAUTHORIZED)
-    return None
-
-
 async def _object_body(request: Request) -> dict[str, Any]:
     return await read_body(request)
 
@@ -99,12 +91,9 @@ async def _object_body(request: Request) -> dict[str, Any]:
     openapi_extra=documented_body(CallDownCreate),
     responses=documented_responses(CallDownCreated),
 )
-async def schedule_call_down(request: Request) -> Response:
+@with_session()
+async def schedule_call_down(request: Request, s: Session) -> Response:
     """Schedule a call-back for the caller."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         body = await _object_body(request)
         item_id = await calldown.schedule(runtime(request), s.user_id or "", s.platform, body)
@@ -118,12 +107,9 @@ async def schedule_call_down(request: Request) -> Response:
     openapi_extra=documented_query("status"),
     responses=documented_responses(CallDownList),
 )
-async def get_call_down_list(request: Request) -> Response:
+@with_session()
+async def get_call_down_list(request: Request, s: Session) -> Response:
     """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     items = await calldown.list_items(
         runtime(request), s.user_id or "", s.platform, request.query_params.get("status")
     )
@@ -135,12 +121,9 @@ async def get_call_down_list(request: Request) -> Response:
     openapi_extra=documented_body(CallDownPatch),
     responses=documented_responses(Successful),
 )
-async def update_call_down_item(request: Request) -> Response:
+@with_session()
+async def update_call_down_item(request: Request, s: Session) -> Response:
     """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         body = await _object_body(request)
         item_id = request.path_params.get("id") or body.get("id")
@@ -153,12 +136,9 @@ async def update_call_down_item(request: Request) -> Response:
 
 
 @router.delete("/calldown/{id}", responses=documented_responses(Successful))
-async def delete_call_down_item(request: Request) -> Response:
+@with_session()
+async def delete_call_down_item(request: Request, s: Session) -> Response:
     """Delete one of the caller's items."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     item_id = request.path_params.get("id") or request.query_params.get("id")
     if not item_id:
         return r.error("Missing id")
