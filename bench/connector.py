@@ -1,8 +1,9 @@
 """The benchmark's connector: an API-key connector for the fake CRM of :mod:`bench.fake_crm`.
 
 It behaves like a small real connector: every interface is one HTTP request to the CRM through
-the framework's pooled client (``self.http()``), with the ``auth_header`` it is given, and it
-returns the typed results the docs recommend. It asks for ``text/plain`` bodies, so the framework
+the framework's pooled client (``self.http()``), with the ``auth_header`` it is given, except the
+message-log update, which reads the conversation record before writing it (two); it returns the
+typed results the docs recommend. It asks for ``text/plain`` bodies, so the framework
 composes call logs and, on update, reads the current CRM body first (``getCallLog``): a call-log
 update is therefore one read and one write, as for most real CRMs.
 
@@ -158,11 +159,15 @@ class BenchConnector(Connector):
         existing_message_log: dict[str, Any],
         message: dict[str, Any] | None = None,
     ) -> UpdateLogResult:
-        response = await self.http(self.crm_url).patch(
-            f"/messages/{existing_message_log['thirdPartyLogId']}",
-            json={"lastLine": _line(message)},
-            headers=self._headers(auth_header),
-        )
+        # Read the conversation record before appending to it, as connectors that keep one
+        # note per conversation-day do (the reference bench connector does the same): a message
+        # log with three new SMS is one create and two read + write pairs, 5 CRM calls.
+        http = self.http(self.crm_url)
+        path = f"/messages/{existing_message_log['thirdPartyLogId']}"
+        headers = self._headers(auth_header)
+        current = await http.get(path, headers=headers)
+        current.raise_for_status()
+        response = await http.patch(path, json={"lastLine": _line(message)}, headers=headers)
         response.raise_for_status()
         return UpdateLogResult()
 

@@ -173,7 +173,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/messageLog",
         _message_log(),
         "unique",
-        3,
+        5,  # one create, then a read + write per further SMS (bench/connector.py)
     ),
 )
 
@@ -185,7 +185,7 @@ MIN_RPS: dict[tuple[str, int, int], float] = {
     ("contact", 0, 64): 1300,
     ("callLog.create", 0, 64): 750,
     ("callLog.update", 0, 64): 1000,
-    ("messageLog", 0, 64): 300,
+    ("messageLog", 0, 64): 180,  # was 300 at 3 CRM calls per operation; now 5 (x 3/5)
     ("contact", 50, 8): 140,
 }
 P99_LIMIT_MS = 150.0  # applies to the 0 ms / 64 connection targets

@@ -24,7 +24,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
-from appconnect.kv import KeyValueStore, create_store
+from appconnect.kv import KeyValueStore, Stamps, create_store
 from appconnect.manifest import Manifest, load_manifest
 from appconnect.middleware import AppConnectMiddleware
 from appconnect.runtime import Runtime
@@ -140,11 +140,12 @@ class AppConnect:
                 rate_limit=settings.crm_rate_limit or None,
             )
             kv = self._kv or create_store(settings.redis_url)
+            stamps = Stamps(kv) if kv.shared else None  # other workers' caches
             runtime = Runtime(
                 settings=settings,
                 registry=self.registry,
                 db=db,
-                users=UserStore(db, box, cache_ttl=settings.user_cache_ttl),
+                users=UserStore(db, box, cache_ttl=settings.user_cache_ttl, stamps=stamps),
                 kv=kv,
                 http=http,
                 sessions=SessionSigner(secret),

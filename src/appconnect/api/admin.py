@@ -16,7 +16,7 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.openapi import RC_TOKEN, SESSION_AND_RC_TOKEN, documented, replies
-from appconnect.api.session import runtime, session
+from appconnect.api.session import Session, runtime, session, with_session
 from appconnect.api.user import reply
 from appconnect.api.wire import AnyObject
 from appconnect.services import admin
@@ -152,10 +152,8 @@ async def reinitialize_user_mapping(request: Request) -> Response:
 @router.get(
     "/admin/serverLoggingSettings", openapi_extra=documented(), responses=replies(AnyObject)
 )
-async def get_server_logging_settings(request: Request) -> Response:
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_server_logging_settings(request: Request, s: Session) -> Response:
     status, result = await admin.get_server_logging_settings(runtime(request), s.user_id)
     return reply(status, result)
 

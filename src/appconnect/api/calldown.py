@@ -18,13 +18,20 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.openapi import documented, replies
-from appconnect.api.session import Session, runtime, session
+from appconnect.api.session import Session, runtime, with_session
 from appconnect.services import calldown
 from appconnect.services.calldown import CallDownError
 
 router = routing.router(tags=["calldown"])
 
 UNAUTHORIZED = "Unauthorized"
+
+
+def _unauthorized() -> Response:
+    return r.error(UNAUTHORIZED)
+
+
+_signed_in = with_session(invalid_token=_unauthorized, no_user=_unauthorized)
 
 
 class CallDownCreate(BaseModel):
@@ -81,14 +88,6 @@ class Successful(BaseModel):
     successful: bool
 
 
-def _refusal(s: Session) -> Response | None:
-    if not s.present:
-        return r.text(r.NOAUTH, 400)
-    if not s.valid:
-        return r.error(UNAUTHORIZED)
-    return None
-
-
 async def _object_body(request: Request) -> dict[str, Any]:
     return await read_body(request)
 
@@ -98,12 +97,9 @@ async def _object_body(request: Request) -> dict[str, Any]:
     openapi_extra=documented(CallDownCreate),
     responses=replies(CallDownCreated),
 )
-async def schedule_call_down(request: Request) -> Response:
+@_signed_in
+async def schedule_call_down(request: Request, s: Session) -> Response:
     """Schedule a call-back for the caller."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         body = await _object_body(request)
         item_id = await calldown.schedule(runtime(request), s.user_id or "", s.platform, body)
@@ -117,12 +113,9 @@ async def schedule_call_down(request: Request) -> Response:
     openapi_extra=documented(query=("status",)),
     responses=replies(CallDownList),
 )
-async def get_call_down_list(request: Request) -> Response:
+@_signed_in
+async def get_call_down_list(request: Request, s: Session) -> Response:
     """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     items = await calldown.list_items(
         runtime(request), s.user_id or "", s.platform, request.query_params.get("status")
     )
@@ -134,12 +127,9 @@ async def get_call_down_list(request: Request) -> Response:
     openapi_extra=documented(CallDownPatch),
     responses=replies(Successful),
 )
-async def update_call_down_item(request: Request) -> Response:
+@_signed_in
+async def update_call_down_item(request: Request, s: Session) -> Response:
     """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         body = await _object_body(request)
         item_id = request.path_params.get("id") or body.get("id")
@@ -152,12 +142,9 @@ async def update_call_down_item(request: Request) -> Response:
 
 
 @router.delete("/calldown/{id}", openapi_extra=documented(), responses=replies(Successful))
-async def delete_call_down_item(request: Request) -> Response:
+@_signed_in
+async def delete_call_down_item(request: Request, s: Session) -> Response:
     """Delete one of the caller's items."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     item_id = request.path_params.get("id") or request.query_params.get("id")
     if not item_id:
         return r.error("Missing id")

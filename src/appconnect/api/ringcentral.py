@@ -11,7 +11,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.openapi import documented, replies
-from appconnect.api.session import runtime, session
+from appconnect.api.session import Session, runtime, session, with_session
 from appconnect.api.user import reply
 from appconnect.api.wire import ErrorBody
 from appconnect.services import account_data, rc_admin
@@ -142,10 +142,8 @@ async def ringcentral_user_report(request: Request) -> Response:
     openapi_extra=documented(query=("keys", "forceRefresh")),
     responses=replies(AccountDataReply, revocable=True, error_model=ErrorBody | AccountDataReply),
 )
-async def get_account_data(request: Request) -> Response:
-    s = session(request)
-    if not s.valid or s.user_id is None:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_account_data(request: Request, s: Session) -> Response:
     raw = request.query_params.get("keys") or ""
     keys = [k.strip() for k in raw.split(",") if k.strip()]
     if not keys:
@@ -153,7 +151,7 @@ async def get_account_data(request: Request) -> Response:
     try:
         status, body = await account_data.serve_keys(
             runtime(request),
-            s.user_id,
+            s.user_id or "",
             s.platform or "",
             keys,
             request.query_params.get("forceRefresh") == "true",

@@ -12,7 +12,7 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
 from appconnect.api.openapi import OPTIONAL_RC_TOKEN, documented, replies
-from appconnect.api.session import runtime, session
+from appconnect.api.session import Session, runtime, session, with_session
 from appconnect.services import user_settings
 from appconnect.services.ringcentral import extract_rc_token
 
@@ -74,14 +74,12 @@ async def preload_settings(request: Request) -> Response:
     openapi_extra=documented(query=("rcAccountId", "rcAccessToken")),
     responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def get_settings(request: Request) -> Response:
-    s = session(request)
-    if not s.valid or s.user_id is None:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_settings(request: Request, s: Session) -> Response:
     query = dict(request.query_params)
     rc_token = extract_rc_token(request.headers, None, query)
     status, body = await user_settings.get_user_settings(
-        runtime(request), s.user_id, query.get("rcAccountId") or None, rc_token
+        runtime(request), s.user_id or "", query.get("rcAccountId") or None, rc_token
     )
     return reply(status, body)
 
@@ -116,9 +114,7 @@ async def save_settings(request: Request) -> Response:
 @router.post(
     "/user/refreshInfo", openapi_extra=documented(), responses=replies(RefreshInfoResult)
 )
-async def refresh_info(request: Request) -> Response:
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def refresh_info(request: Request, s: Session) -> Response:
     status, body = await user_settings.refresh_user_info(runtime(request), s.user_id, s.platform)
     return reply(status, body)

@@ -11,7 +11,13 @@ class LockTimeout(TimeoutError):
 
 
 class KeyValueStore(Protocol):
-    """Strings with optional expiry, plus named mutual-exclusion locks."""
+    """Strings with optional expiry, plus named mutual-exclusion locks.
+
+    ``shared`` tells whether other processes see the same data (Redis) or only this one
+    (memory): per-process caches consult stamps (:mod:`appconnect.kv.stamps`) only when shared.
+    """
+
+    shared: bool
 
     async def get(self, key: str) -> str | None: ...
 

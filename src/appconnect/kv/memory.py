@@ -11,6 +11,8 @@ from appconnect.kv.base import LockTimeout
 
 
 class MemoryStore:
+    shared = False
+
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}

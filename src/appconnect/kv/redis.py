@@ -14,6 +14,8 @@ _PREFIX = "appconnect:"
 
 
 class RedisStore:
+    shared = True
+
     def __init__(self, url: str) -> None:
         self.client: Redis = Redis.from_url(url, decode_responses=True)
 
