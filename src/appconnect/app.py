@@ -176,6 +176,17 @@ class AppConnect:
         self._failed_attempts = 0
         self._attempt_failed = asyncio.Event()
         if runtime is not None:
+            # In-flight requests have finished (the server stops accepting and waits for them
+            # before the lifespan ends); now the work they left running, then the clients.
+            left = await runtime.drain(self.settings.drain_timeout)
+            if left:
+                logger.error(
+                    "stopping: %d background job(s) did not finish within %g s and were "
+                    "cancelled: %s",
+                    len(left),
+                    self.settings.drain_timeout,
+                    ", ".join(left),
+                )
             await runtime.http.aclose()
             await runtime.kv.close()
             await runtime.db.dispose()
