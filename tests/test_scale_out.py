@@ -215,6 +215,58 @@ async def test_without_redis_each_worker_keeps_its_own_memory(make_settings: Any
         assert isinstance(rt.kv, MemoryStore) and not rt.kv.shared
 
 
+# -- identical look-ups in two workers: one CRM call ----------------------------------------
+
+
+def _lookup_worker(settings: Settings, crm: FakeCrm) -> Any:
+    from tests.fakes import FakeCrmConnector
+
+    registry = ConnectorRegistry()
+    registry.register(FakeCrmConnector())
+    return create_app(registry, settings=settings, http_transport=crm.transport)
+
+
+async def _wait_for_joined(rt: Any, count: int) -> None:
+    from appconnect.services import contacts
+
+    async def joined() -> None:
+        while True:
+            flights = list(rt.state.get(contacts.INFLIGHT_STATE_KEY, {}).values())
+            if flights and flights[0].joined >= count:
+                return
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(joined(), timeout=10)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "memory"])
+async def test_identical_look_ups_in_two_workers_share_one_crm_call(
+    make_settings: Any, redis_url: str, shared: bool
+) -> None:
+    crm = FakeCrm()
+    jane = {"id": "c-1", "name": "Jane", "phone": "+14155550100"}
+    crm.on("GET", "/contacts", json=[jane])
+    crm.gate = asyncio.Event()
+    settings = make_settings(REDIS_URL=redis_url if shared else None)
+    async with serve(_lookup_worker(settings, crm)) as (one, rt_one), \
+            serve(_lookup_worker(settings, crm)) as (two, rt_two):  # fmt: skip
+        token = await add_user(rt_one, "u1", "testcrm", rc_account_id="acc-1")
+
+        async def find(client: Any) -> Any:
+            reply = await client.get("/contact", params={"phoneNumber": "+14155550100"},
+                                     headers=bearer(token))  # fmt: skip
+            return reply.json()
+
+        replies = [asyncio.ensure_future(find(c)) for c in (one, two, one, two, one, two)]
+        await crm.wait_for_requests(1)
+        await _wait_for_joined(rt_one, 3)
+        await _wait_for_joined(rt_two, 3)  # worker two's look-up has started too
+        crm.gate.set()
+        answers = await asyncio.gather(*replies)
+    assert all(a["contact"] == [jane] for a in answers), answers
+    assert len(crm.calls("GET", "/contacts")) == (1 if shared else 2)
+
+
 # -- migrations run once -----------------------------------------------------------------------
 
 
