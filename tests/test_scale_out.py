@@ -7,6 +7,7 @@ what a separate process would have; they share only the database and the key-val
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -324,3 +325,30 @@ async def test_concurrent_migrations_of_a_fresh_database_all_succeed(postgres_ur
     finally:
         for w in workers:
             await w.dispose()
+
+
+# -- one rate budget for every worker --------------------------------------------------------
+
+
+async def test_two_workers_share_one_crm_rate_budget(redis_url: str) -> None:
+    from appconnect.kv.redis import RedisStore
+
+    one, two = RedisStore(redis_url), RedisStore(redis_url)
+    try:
+        limiters = [kv.rate_limiter("https://crm.example", 5) for kv in (one, two)]
+        delays = [await limiters[n % 2].reserve() for n in range(12)]
+    finally:
+        await one.close()
+        await two.close()
+    assert delays[:5] == [0.0] * 5  # a burst of 5 (one second's worth), whoever asks
+    later = delays[5:]
+    assert all(d > 0 for d in later)  # then the 6th waits, in either worker
+    steps = [b - a for a, b in itertools.pairwise(later)]
+    assert all(0.1 < step <= 0.2 + 1e-6 for step in steps), steps  # one slot per 1/5 s
+
+
+def test_without_redis_each_worker_has_its_own_budget() -> None:
+    from aiolimiter import AsyncLimiter
+
+    limiter = MemoryStore().rate_limiter("https://crm.example", 5)
+    assert isinstance(limiter, AsyncLimiter)

@@ -135,12 +135,13 @@ class AppConnect:
         try:
             if not settings.disable_sync_db_table:
                 await db.migrate()
+            kv = self._kv or create_store(settings.redis_url)
             http = HttpClients(
                 timeout=settings.http_timeout,
                 transport=self._transport,
                 rate_limit=settings.crm_rate_limit or None,
+                limiter_factory=kv.rate_limiter,  # with Redis: one budget for every worker
             )
-            kv = self._kv or create_store(settings.redis_url)
             stamps = Stamps(kv) if kv.shared else None  # other workers' caches
             runtime = Runtime(
                 settings=settings,
