@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -301,43 +300,17 @@ def mount_routes(app: FastAPI, core: AppConnect) -> None:
 
 
 def _document_security(app: FastAPI) -> None:
-    """Declare the session token's security schemes in ``app`` 's OpenAPI document.
-
-    Routes name them in their ``security`` (see :mod:`appconnect.api.wire`); FastAPI only adds
-    schemes it finds in dependencies, and the routes deliberately have none (they run on
-    Starlette's direct path), so the document gets them here.
-    """
-    from appconnect.api.wire import SECURITY_SCHEMES
+    """Complete ``app`` 's OpenAPI document once (see :func:`appconnect.api.openapi.finish`)."""
+    from appconnect.api.openapi import finish
 
     produce = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = produce()
-            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
-            schemes.update(SECURITY_SCHEMES)
-            _declare_path_parameters(document)
-            app.openapi_schema = document
+            app.openapi_schema = finish(produce())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _declare_path_parameters(document: dict[str, Any]) -> None:
-    """Declare ``{name}`` path parameters FastAPI did not see (routes that read the request
-    themselves): OpenAPI requires every template variable to be a parameter."""
-    for path, item in document.get("paths", {}).items():
-        names = re.findall(r"{([^}/]+)}", path)
-        for operation in item.values():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            params = operation.setdefault("parameters", [])
-            known = {(p.get("in"), p.get("name")) for p in params if isinstance(p, dict)}
-            for name in names:
-                if ("path", name) not in known:
-                    params.append(
-                        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                    )
 
 
 def create_app(

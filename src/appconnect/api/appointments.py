@@ -19,8 +19,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import Session, runtime, with_session
 from appconnect.services import appointment_rules as rules
 from appconnect.services import appointments
@@ -131,8 +130,8 @@ async def _body(request: Request) -> Any:
 
 @router.get(
     "/appointments",
-    openapi_extra=documented_query("startDate", "endDate"),
-    responses=documented_responses(AppointmentList),
+    openapi_extra=documented(query=("startDate", "endDate")),
+    responses=replies(AppointmentList, revocable=True),
 )
 @with_session()
 async def list_appointments(request: Request, s: Session) -> Response:
@@ -148,8 +147,8 @@ async def list_appointments(request: Request, s: Session) -> Response:
 
 @router.post(
     "/appointments",
-    openapi_extra=documented_body(CreateAppointmentBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(CreateAppointmentBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
 @with_session()
 async def create_appointment(request: Request, s: Session) -> Response:
@@ -166,8 +165,8 @@ async def create_appointment(request: Request, s: Session) -> Response:
 
 @router.patch(
     "/appointments/{appointmentId}",
-    openapi_extra=documented_body(PatchAppointmentBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(PatchAppointmentBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
 @with_session()
 async def update_appointment(request: Request, s: Session) -> Response:
@@ -188,8 +187,8 @@ async def update_appointment(request: Request, s: Session) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/status",
-    openapi_extra=documented_body(StatusBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(StatusBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
 @with_session()
 async def update_appointment_status(request: Request, s: Session) -> Response:
@@ -210,7 +209,8 @@ async def update_appointment_status(request: Request, s: Session) -> Response:
 
 @router.get(
     "/appointments/{appointmentId}/refresh",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
 @with_session()
 async def refresh_appointment(request: Request, s: Session) -> Response:
@@ -234,7 +234,8 @@ async def _settle(request: Request, s: Session, operation: str) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/confirm",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
 @with_session()
 async def confirm_appointment(request: Request, s: Session) -> Response:
@@ -244,7 +245,8 @@ async def confirm_appointment(request: Request, s: Session) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/cancel",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
 @with_session()
 async def cancel_appointment(request: Request, s: Session) -> Response:

@@ -11,8 +11,8 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api import wire as w
 from appconnect.api.body import BadBody
+from appconnect.api.openapi import OPTIONAL_RC_TOKEN, documented, replies
 from appconnect.api.session import INVALID_JWT, Session, runtime, session, with_session
-from appconnect.api.wire import documented, replies
 from appconnect.services import auth, mcp_callback
 
 router = routing.router(tags=["auth"])
@@ -24,7 +24,7 @@ def _reply(status: int, body: Any) -> Response:
 
 @router.post(
     "/apiKeyLogin",
-    openapi_extra=documented(w.ApiKeyLogin, session=False),
+    openapi_extra=documented(w.ApiKeyLogin, security=OPTIONAL_RC_TOKEN),
     responses={
         **replies(w.LoggedIn),
         400: {

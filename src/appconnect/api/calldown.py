@@ -17,8 +17,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import Session, runtime, with_session
 from appconnect.services import calldown
 from appconnect.services.calldown import CallDownError
@@ -26,6 +25,13 @@ from appconnect.services.calldown import CallDownError
 router = routing.router(tags=["calldown"])
 
 UNAUTHORIZED = "Unauthorized"
+
+
+def _unauthorized() -> Response:
+    return r.error(UNAUTHORIZED)
+
+
+_signed_in = with_session(invalid_token=_unauthorized, no_user=_unauthorized)
 
 
 class CallDownCreate(BaseModel):
@@ -88,10 +94,10 @@ async def _object_body(request: Request) -> dict[str, Any]:
 
 @router.post(
     "/calldown",
-    openapi_extra=documented_body(CallDownCreate),
-    responses=documented_responses(CallDownCreated),
+    openapi_extra=documented(CallDownCreate),
+    responses=replies(CallDownCreated),
 )
-@with_session()
+@_signed_in
 async def schedule_call_down(request: Request, s: Session) -> Response:
     """Schedule a call-back for the caller."""
     try:
@@ -104,10 +110,10 @@ async def schedule_call_down(request: Request, s: Session) -> Response:
 
 @router.get(
     "/calldown",
-    openapi_extra=documented_query("status"),
-    responses=documented_responses(CallDownList),
+    openapi_extra=documented(query=("status",)),
+    responses=replies(CallDownList),
 )
-@with_session()
+@_signed_in
 async def get_call_down_list(request: Request, s: Session) -> Response:
     """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
     items = await calldown.list_items(
@@ -118,10 +124,10 @@ async def get_call_down_list(request: Request, s: Session) -> Response:
 
 @router.patch(
     "/calldown/{id}",
-    openapi_extra=documented_body(CallDownPatch),
-    responses=documented_responses(Successful),
+    openapi_extra=documented(CallDownPatch),
+    responses=replies(Successful),
 )
-@with_session()
+@_signed_in
 async def update_call_down_item(request: Request, s: Session) -> Response:
     """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
     try:
@@ -135,8 +141,8 @@ async def update_call_down_item(request: Request, s: Session) -> Response:
     return r.json({"successful": True})
 
 
-@router.delete("/calldown/{id}", responses=documented_responses(Successful))
-@with_session()
+@router.delete("/calldown/{id}", openapi_extra=documented(), responses=replies(Successful))
+@_signed_in
 async def delete_call_down_item(request: Request, s: Session) -> Response:
     """Delete one of the caller's items."""
     item_id = request.path_params.get("id") or request.query_params.get("id")

@@ -144,8 +144,7 @@ async def _look_up(rt: Runtime, user: User, q: PhoneLookup) -> dict[str, Any]:
     view, ctx = await _authenticated(rt, q.platform, user)
     if ctx is None:
         return dict(SESSION_REVOKED)
-    raw = await view.call_object(
-        "findContact",
+    raw = await view.find_contact(
         user=ctx.user,
         auth_header=ctx.auth_header,
         phone_number=q.phone_number,
@@ -302,8 +301,7 @@ async def create_contact(
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
-        raw = await view.call_object(
-            "createContact",
+        raw = await view.create_contact(
             user=ctx.user,
             auth_header=ctx.auth_header,
             phone_number=new.phone_number,
@@ -336,8 +334,7 @@ async def find_contact_with_name(
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
-        raw = await view.call_object(
-            "findContactWithName",
+        raw = await view.find_contact_with_name(
             user=ctx.user,
             auth_header=ctx.auth_header,
             name=UNSET if name is None else name,

@@ -3,7 +3,10 @@
 Connectors get a :class:`User`, a plain object with snake_case attributes, not an ORM row: it
 can cross awaits and tasks freely and costs no session. ``await user.save()``,
 ``await user.update(...)`` and ``await user.destroy()`` are the reference's row operations.
-Tokens are decrypted in memory and encrypted on the way to the database.
+Tokens are decrypted in memory and encrypted on the way to the database; so are the values of
+``platformAdditionalInfo`` under a secret's name (:data:`SECRET_INFO_KEYS`): an API-key login
+stores every auth-page field there, ``apiKey`` included (proxy-connector.md §8.2), and connectors
+may keep credentials there too.
 
 ``save()`` writes only the columns that changed since the user was read (or last saved): two
 workers saving different fields of one user (one refreshing the token, another storing a
@@ -47,6 +50,23 @@ _WIRE_NAMES = {
     "created_at": "createdAt",
     "updated_at": "updatedAt",
 }
+
+
+# platformAdditionalInfo keys whose values are credentials: encrypted at rest, plain in memory.
+SECRET_INFO_KEYS = frozenset(
+    {
+        "apiKey",
+        "apiToken",
+        "accessToken",
+        "refreshToken",
+        "token",
+        "password",
+        "secret",
+        "secretKey",
+        "clientSecret",
+        "apiSecret",
+    }
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -281,9 +301,31 @@ class UserStore:
         row.timezone_offset = None if user.timezone_offset is None else str(user.timezone_offset)
         row.rc_account_id = user.rc_account_id
         row.hashed_rc_extension_id = user.hashed_rc_extension_id
-        row.platform_additional_info = copy.deepcopy(user.platform_additional_info)
+        row.platform_additional_info = self._sealed(user.platform_additional_info)
         row.user_settings = copy.deepcopy(user.user_settings)
         row.updated_at = utcnow()
+
+    def _sealed(self, info: dict[str, Any] | None) -> dict[str, Any]:
+        """A copy of ``platformAdditionalInfo`` for the row, its secrets encrypted."""
+        stored = copy.deepcopy(info or {})
+        for key in SECRET_INFO_KEYS.intersection(stored):
+            stored[key] = self._box.encrypt_value(stored[key])
+        return stored
+
+    def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any]:
+        """``platformAdditionalInfo`` from the row, its secrets decrypted (legacy plain kept)."""
+        info = dict(stored or {})
+        for key in SECRET_INFO_KEYS.intersection(info):
+            info[key] = self._box.decrypt_value(info[key])
+        return info
+
+    def _sealed_plain(self, stored: dict[str, Any] | None) -> bool:
+        """Whether a row's info holds a secret in plain text (written by the reference)."""
+        info = stored or {}
+        return any(
+            info[key] is not None and not self._box.is_encrypted(info[key])
+            for key in SECRET_INFO_KEYS.intersection(info)
+        )
 
     async def get(
         self, user_id: Any, platform: str | None = None, *, fresh: bool = False
@@ -327,7 +369,7 @@ class UserStore:
             timezone_offset=values[_C.timezoneOffset],
             rc_account_id=values[_C.rcAccountId],
             hashed_rc_extension_id=values[_C.hashedRcExtensionId],
-            platform_additional_info=values[_C.platformAdditionalInfo] or {},
+            platform_additional_info=self._opened(values[_C.platformAdditionalInfo]),
             user_settings=values[_C.userSettings] or {},
             created_at=_aware(values[_C.createdAt]),
             updated_at=_aware(values[_C.updatedAt]),
@@ -338,13 +380,19 @@ class UserStore:
             stored = values[_C[_COLUMNS[attr]]]  # encrypts it, so it counts as changed
             if stored and not self._box.is_encrypted(stored):
                 saved[attr] = _PLAIN
+        if self._sealed_plain(values[_C.platformAdditionalInfo]):
+            saved["platform_additional_info"] = _PLAIN  # the next save seals its secrets
         self._saved[user] = saved
         return user
 
     def _column_values(self, values: dict[str, Any]) -> dict[str, Any]:
         out = {}
         for attr, value in values.items():
-            out[_COLUMNS[attr]] = self._box.encrypt(value) if attr in _ENCRYPTED else value
+            if attr in _ENCRYPTED:
+                value = self._box.encrypt(value)
+            elif attr == "platform_additional_info":
+                value = self._sealed(value)
+            out[_COLUMNS[attr]] = value
         return out
 
     async def save(self, user: User) -> None:
@@ -416,7 +464,8 @@ class UserStore:
                 merged_info = dict(platform_additional_info)
                 settings: dict[str, Any] = {}
             else:
-                merged_info = {**(row.platform_additional_info or {}), **platform_additional_info}
+                stored_info = self._opened(row.platform_additional_info)
+                merged_info = {**stored_info, **platform_additional_info}
                 settings = copy.deepcopy(row.user_settings or {})
             user = User(
                 id=user_id,
