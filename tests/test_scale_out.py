@@ -7,6 +7,7 @@ what a separate process would have; they share only the database and the key-val
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -215,6 +216,58 @@ async def test_without_redis_each_worker_keeps_its_own_memory(make_settings: Any
         assert isinstance(rt.kv, MemoryStore) and not rt.kv.shared
 
 
+# -- identical look-ups in two workers: one CRM call ----------------------------------------
+
+
+def _lookup_worker(settings: Settings, crm: FakeCrm) -> Any:
+    from tests.fakes import FakeCrmConnector
+
+    registry = ConnectorRegistry()
+    registry.register(FakeCrmConnector())
+    return create_app(registry, settings=settings, http_transport=crm.transport)
+
+
+async def _wait_for_joined(rt: Any, count: int) -> None:
+    from appconnect.services import contacts
+
+    async def joined() -> None:
+        while True:
+            flights = list(rt.state.get(contacts.INFLIGHT_STATE_KEY, {}).values())
+            if flights and flights[0].joined >= count:
+                return
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(joined(), timeout=10)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "memory"])
+async def test_identical_look_ups_in_two_workers_share_one_crm_call(
+    make_settings: Any, redis_url: str, shared: bool
+) -> None:
+    crm = FakeCrm()
+    jane = {"id": "c-1", "name": "Jane", "phone": "+14155550100"}
+    crm.on("GET", "/contacts", json=[jane])
+    crm.gate = asyncio.Event()
+    settings = make_settings(REDIS_URL=redis_url if shared else None)
+    async with serve(_lookup_worker(settings, crm)) as (one, rt_one), \
+            serve(_lookup_worker(settings, crm)) as (two, rt_two):  # fmt: skip
+        token = await add_user(rt_one, "u1", "testcrm", rc_account_id="acc-1")
+
+        async def find(client: Any) -> Any:
+            reply = await client.get("/contact", params={"phoneNumber": "+14155550100"},
+                                     headers=bearer(token))  # fmt: skip
+            return reply.json()
+
+        replies = [asyncio.ensure_future(find(c)) for c in (one, two, one, two, one, two)]
+        await crm.wait_for_requests(1)
+        await _wait_for_joined(rt_one, 3)
+        await _wait_for_joined(rt_two, 3)  # worker two's look-up has started too
+        crm.gate.set()
+        answers = await asyncio.gather(*replies)
+    assert all(a["contact"] == [jane] for a in answers), answers
+    assert len(crm.calls("GET", "/contacts")) == (1 if shared else 2)
+
+
 # -- migrations run once -----------------------------------------------------------------------
 
 
@@ -272,3 +325,30 @@ async def test_concurrent_migrations_of_a_fresh_database_all_succeed(postgres_ur
     finally:
         for w in workers:
             await w.dispose()
+
+
+# -- one rate budget for every worker --------------------------------------------------------
+
+
+async def test_two_workers_share_one_crm_rate_budget(redis_url: str) -> None:
+    from appconnect.kv.redis import RedisStore
+
+    one, two = RedisStore(redis_url), RedisStore(redis_url)
+    try:
+        limiters = [kv.rate_limiter("https://crm.example", 5) for kv in (one, two)]
+        delays = [await limiters[n % 2].reserve() for n in range(12)]
+    finally:
+        await one.close()
+        await two.close()
+    assert delays[:5] == [0.0] * 5  # a burst of 5 (one second's worth), whoever asks
+    later = delays[5:]
+    assert all(d > 0 for d in later)  # then the 6th waits, in either worker
+    steps = [b - a for a, b in itertools.pairwise(later)]
+    assert all(0.1 < step <= 0.2 + 1e-6 for step in steps), steps  # one slot per 1/5 s
+
+
+def test_without_redis_each_worker_has_its_own_budget() -> None:
+    from aiolimiter import AsyncLimiter
+
+    limiter = MemoryStore().rate_limiter("https://crm.example", 5)
+    assert isinstance(limiter, AsyncLimiter)

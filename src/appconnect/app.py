@@ -134,12 +134,13 @@ class AppConnect:
         try:
             if not settings.disable_sync_db_table:
                 await db.migrate()
+            kv = self._kv or create_store(settings.redis_url)
             http = HttpClients(
                 timeout=settings.http_timeout,
                 transport=self._transport,
                 rate_limit=settings.crm_rate_limit or None,
+                limiter_factory=kv.rate_limiter,  # with Redis: one budget for every worker
             )
-            kv = self._kv or create_store(settings.redis_url)
             stamps = Stamps(kv) if kv.shared else None  # other workers' caches
             runtime = Runtime(
                 settings=settings,
@@ -175,6 +176,17 @@ class AppConnect:
         self._failed_attempts = 0
         self._attempt_failed = asyncio.Event()
         if runtime is not None:
+            # In-flight requests have finished (the server stops accepting and waits for them
+            # before the lifespan ends); now the work they left running, then the clients.
+            left = await runtime.drain(self.settings.drain_timeout)
+            if left:
+                logger.error(
+                    "stopping: %d background job(s) did not finish within %g s and were "
+                    "cancelled: %s",
+                    len(left),
+                    self.settings.drain_timeout,
+                    ", ".join(left),
+                )
             await runtime.http.aclose()
             await runtime.kv.close()
             await runtime.db.dispose()

@@ -5,8 +5,8 @@ on 127.0.0.1 (a thread of the test process) and counts what arrives:
 
 * ``POST /oauth/token`` (refresh grant): ``refreshes``; answers a new access token after a short
   delay, so concurrent requests have time to pile up behind the server's refresh lock.
-* ``GET /contacts?phone=...``: answers one contact, but only for the current access token
-  (anything else is ``401``, as a real CRM refuses an expired token).
+* ``GET /contacts?phone=...``: answers one contact (after ``lookup_delay`` s), but only for the
+  current access token (anything else is ``401``, as a real CRM refuses an expired token).
 * ``POST /activities`` (``{"sessionId": ...}``): ``created`` (one entry per CRM activity).
   While ``holding`` is set, creates wait for :meth:`release`; a held create whose caller hung up
   meanwhile (its process was killed) is dropped uncommitted, as a CRM drops a request cut off
@@ -29,8 +29,10 @@ WORKER_HEADER = "X-Worker-Pid"
 
 
 class LoopbackCrm:
-    def __init__(self, *, refresh_delay: float = 0.3) -> None:
+    def __init__(self, *, refresh_delay: float = 0.3, lookup_delay: float = 0.0) -> None:
         self.refresh_delay = refresh_delay
+        self.lookup_delay = lookup_delay
+        self.lookup_started = threading.Event()
         self.lock = threading.Lock()
         self.refreshes = 0
         self.access_token = "at-0"
@@ -65,6 +67,8 @@ class LoopbackCrm:
                     self._reply(401, {"error": "invalid_token"})
                     return
                 phone = parse_qs(url.query).get("phone", [""])[0]
+                crm.lookup_started.set()
+                time.sleep(crm.lookup_delay)
                 with crm.lock:
                     crm.lookups += 1
                 self._reply(200, [{"id": f"c-{phone}", "name": "Pat"}])

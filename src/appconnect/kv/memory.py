@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from appconnect.kv.base import LockTimeout
+from appconnect.kv.ratelimit import Limiter, local_limiter
 
 
 class MemoryStore:
@@ -65,6 +66,9 @@ class MemoryStore:
                 del self._waiters[name]
                 if not lock.locked():
                     self._locks.pop(name, None)
+
+    def rate_limiter(self, name: str, per_second: float) -> Limiter:
+        return local_limiter(name, per_second)
 
     async def close(self) -> None:
         self._data.clear()
