@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from appconnect.connectors.registry import ConnectorRegistry
 from appconnect.http import HttpClients
-from appconnect.kv import KeyValueStore, create_store
+from appconnect.kv import KeyValueStore, Stamps, create_store
 from appconnect.manifest import Manifest, load_manifest
 from appconnect.middleware import AppConnectMiddleware
 from appconnect.runtime import Runtime
@@ -135,17 +134,19 @@ class AppConnect:
         try:
             if not settings.disable_sync_db_table:
                 await db.migrate()
+            kv = self._kv or create_store(settings.redis_url)
             http = HttpClients(
                 timeout=settings.http_timeout,
                 transport=self._transport,
                 rate_limit=settings.crm_rate_limit or None,
+                limiter_factory=kv.rate_limiter,  # with Redis: one budget for every worker
             )
-            kv = self._kv or create_store(settings.redis_url)
+            stamps = Stamps(kv) if kv.shared else None  # other workers' caches
             runtime = Runtime(
                 settings=settings,
                 registry=self.registry,
                 db=db,
-                users=UserStore(db, box, cache_ttl=settings.user_cache_ttl),
+                users=UserStore(db, box, cache_ttl=settings.user_cache_ttl, stamps=stamps),
                 kv=kv,
                 http=http,
                 sessions=SessionSigner(secret),
@@ -175,6 +176,17 @@ class AppConnect:
         self._failed_attempts = 0
         self._attempt_failed = asyncio.Event()
         if runtime is not None:
+            # In-flight requests have finished (the server stops accepting and waits for them
+            # before the lifespan ends); now the work they left running, then the clients.
+            left = await runtime.drain(self.settings.drain_timeout)
+            if left:
+                logger.error(
+                    "stopping: %d background job(s) did not finish within %g s and were "
+                    "cancelled: %s",
+                    len(left),
+                    self.settings.drain_timeout,
+                    ", ".join(left),
+                )
             await runtime.http.aclose()
             await runtime.kv.close()
             await runtime.db.dispose()
@@ -288,43 +300,17 @@ def mount_routes(app: FastAPI, core: AppConnect) -> None:
 
 
 def _document_security(app: FastAPI) -> None:
-    """Declare the session token's security schemes in ``app`` 's OpenAPI document.
-
-    Routes name them in their ``security`` (see :mod:`appconnect.api.wire`); FastAPI only adds
-    schemes it finds in dependencies, and the routes deliberately have none (they run on
-    Starlette's direct path), so the document gets them here.
-    """
-    from appconnect.api.wire import SECURITY_SCHEMES
+    """Complete ``app`` 's OpenAPI document once (see :func:`appconnect.api.openapi.finish`)."""
+    from appconnect.api.openapi import finish
 
     produce = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = produce()
-            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
-            schemes.update(SECURITY_SCHEMES)
-            _declare_path_parameters(document)
-            app.openapi_schema = document
+            app.openapi_schema = finish(produce())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _declare_path_parameters(document: dict[str, Any]) -> None:
-    """Declare ``{name}`` path parameters FastAPI did not see (routes that read the request
-    themselves): OpenAPI requires every template variable to be a parameter."""
-    for path, item in document.get("paths", {}).items():
-        names = re.findall(r"{([^}/]+)}", path)
-        for operation in item.values():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            params = operation.setdefault("parameters", [])
-            known = {(p.get("in"), p.get("name")) for p in params if isinstance(p, dict)}
-            for name in names:
-                if ("path", name) not in known:
-                    params.append(
-                        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                    )
 
 
 def create_app(

@@ -14,13 +14,14 @@ import email.utils
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx2
-from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from appconnect.crm_client import CrmClient, CrmRequest, CrmResponse
+from appconnect.kv.ratelimit import Limiter, local_limiter
 from appconnect.transport import AiohttpEngine, TransportEngine
 from appconnect.version import __version__
 
@@ -54,25 +55,36 @@ class PoliteSender:
     * A ``429`` on an idempotent read is retried after the server's ``Retry-After`` (bounded
       attempts, bounded wait). Writes are never retried: a create that timed out or was
       throttled may still have happened, and a blind retry could log a call twice.
-    * An optional per-origin rate limit spaces requests out, so a burst of calls in one
-      process does not trip the CRM's own limit.
+    * An optional per-origin rate limit spaces requests out, so a burst of calls does not trip
+      the CRM's own limit. ``limiter_factory`` makes the limiters: this process's own by
+      default, one budget shared by every worker with Redis (:mod:`appconnect.kv.ratelimit`).
     """
 
-    def __init__(self, engine: Engine, *, read_retries: int = 2, max_retry_wait: float = 30.0):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        read_retries: int = 2,
+        max_retry_wait: float = 30.0,
+        limiter_factory: Callable[[str, float], Limiter] = local_limiter,
+    ):
         self.engine = engine
         self._read_retries = read_retries
         self._max_wait = max_retry_wait
-        self._limiters: dict[str, AsyncLimiter] = {}
+        self._make_limiter = limiter_factory
+        self._limiters: dict[str, Limiter] = {}
+        self._rates: dict[str, float] = {}
         self._closed = False
 
     def limit(self, origin: str, per_second: float | None) -> None:
         """Allow at most ``per_second`` requests per second to ``origin`` (``None``: no limit)."""
         if per_second and per_second > 0:
-            limiter = self._limiters.get(origin)
-            if limiter is None or limiter.max_rate != per_second:
-                self._limiters[origin] = AsyncLimiter(per_second, 1.0)
+            if self._rates.get(origin) != per_second:
+                self._limiters[origin] = self._make_limiter(origin, per_second)
+                self._rates[origin] = per_second
         else:
             self._limiters.pop(origin, None)
+            self._rates.pop(origin, None)
 
     async def _send(self, request: CrmRequest) -> CrmResponse:
         limiter = self._limiters.get(_origin(request.url)) if self._limiters else None
@@ -142,6 +154,7 @@ class HttpClients:
         max_clients: int = 1024,
         rate_limit: float | None = None,
         read_retries: int = 2,
+        limiter_factory: Callable[[str, float], Limiter] = local_limiter,
     ) -> None:
         self._timeout = timeout
         self._default_rate = rate_limit
@@ -150,7 +163,9 @@ class HttpClients:
             if transport is not None
             else AiohttpEngine(max_connections=max_connections)
         )
-        self.sender = PoliteSender(engine, read_retries=read_retries)
+        self.sender = PoliteSender(
+            engine, read_retries=read_retries, limiter_factory=limiter_factory
+        )
         # Clients are cheap views over the shared engine; keep the most recently used few so
         # per-tenant CRM hosts cannot grow this without bound. Evicted ones need no closing.
         self._clients: OrderedDict[tuple[str, float], CrmClient] = OrderedDict()

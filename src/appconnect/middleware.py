@@ -49,6 +49,19 @@ def _bearer(scope: Scope) -> str | None:
 _UNAVAILABLE = orjson.dumps({"error": "Service unavailable"})
 
 
+def carries_its_own_credentials(path: str) -> bool:
+    """The MCP surface (``/mcp``, ``/mcp/...``) is outside the App Connect session rules.
+
+    Its ``Authorization: Bearer`` is the RingCentral access token of the MCP client's own OAuth
+    (mcp.md §1), and the widget's calls carry ``X-App-Connect-Widget-Token``: neither is an App
+    Connect session token. Reading one as a session would spend a signature check (and, for a
+    session token that happens to verify, a revocation look-up) on every MCP message, and could
+    answer with ``x-refreshed-jwt-token`` to a client that has no use for it. The MCP routes
+    check their own credentials (``api/mcp.py``), so the session middleware leaves them alone.
+    """
+    return path == "/mcp" or path.startswith("/mcp/")
+
+
 class AppConnectMiddleware:
     """Waits for start-up, then works out the request's session token.
 
@@ -91,7 +104,7 @@ class AppConnectMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         scope[SCOPE_RUNTIME] = runtime
-        if scope["path"].startswith("/mcp"):
+        if carries_its_own_credentials(scope["path"]):
             await self.app(scope, receive, send)
             return
 

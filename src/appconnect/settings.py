@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # Seconds after which a call-log reservation whose create never finished (the process died
     # during the CRM call) is given up, so the call can be logged again.
     stale_reservation: float = Field(600.0, alias="APPCONNECT_STALE_RESERVATION", gt=0)
+    # Seconds a stopping process waits for background work (async plugin notifications).
+    drain_timeout: float = Field(10.0, alias="APPCONNECT_DRAIN_TIMEOUT", ge=0)
     # Declarative (proxy) connectors; see docs/proxy-connectors.md.
     proxy_enabled: bool = Field(False, alias="APPCONNECT_PROXY")
     proxy_config_path: str | None = Field(None, alias="APPCONNECT_PROXY_CONFIG_PATH")
@@ -182,6 +184,7 @@ class Settings(BaseSettings):
         "crm_rate_limit",
         "contact_cache_ttl",
         "stale_reservation",
+        "drain_timeout",
         "proxy_enabled",
         "proxy_config_cache_ttl",
         "access_log",

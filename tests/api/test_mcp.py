@@ -6,6 +6,7 @@ RingCentral and the CRM's token endpoint are one fake behind the server's HTTP t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,25 @@ async def test_gate_needs_an_authorization_header(mcp: Mcp, authorization: str |
         assert f"{APP_SERVER}/.well-known/oauth-protected-resource" in challenge
         assert 'error="invalid_token"' in challenge
     assert mcp.world.requests == []
+
+
+async def test_the_session_middleware_leaves_mcp_alone(mcp: Mcp) -> None:
+    """An MCP bearer is a RingCentral token, never an App Connect session: even an App Connect
+    token about to expire is not rotated on /mcp, while every other path (including one that
+    merely starts with "/mcp") rotates it."""
+    old = mcp.rt.sessions.issue("u1", "acme", now=time.time() - 8 * 86400)
+    headers = {"Authorization": f"Bearer {old}"}
+    control = await mcp.client.get("/isAlive", headers=headers)
+    assert "x-refreshed-jwt-token" in control.headers
+    ping = await mcp.client.post(
+        "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers
+    )
+    assert ping.json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert "x-refreshed-jwt-token" not in ping.headers
+    widget = await mcp.client.post("/mcp/widget-tool-call", json={"tool": "x"}, headers=headers)
+    assert widget.status_code == 401 and "x-refreshed-jwt-token" not in widget.headers
+    elsewhere = await mcp.client.get("/mcpx", headers=headers)
+    assert elsewhere.status_code == 404 and "x-refreshed-jwt-token" in elsewhere.headers
 
 
 async def test_jsonrpc_errors(mcp: Mcp) -> None:

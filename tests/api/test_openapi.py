@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,31 +12,57 @@ from tests.api._call_log_helpers import Harness, log_body, running_app, sqlite_u
 
 from appconnect import create_app
 
-# Routes that take no App Connect session (the rest name the bearer / jwtToken schemes).
+# Routes anyone may call (no credential, or a capability in the path).
 PUBLIC = {
-    ("get", "/isAlive"), ("get", "/implementedInterfaces"), ("get", "/crmManifest"),
-    ("get", "/releaseNotes"), ("get", "/serverVersionInfo"), ("get", "/userInfoHash"),
-    ("post", "/apiKeyLogin"), ("get", "/oauth-callback"), ("get", "/user/preloadSettings"),
+    ("get", "/isAlive"), ("get", "/readyz"), ("get", "/implementedInterfaces"),
+    ("get", "/crmManifest"), ("get", "/releaseNotes"), ("get", "/serverVersionInfo"),
+    ("get", "/userInfoHash"), ("get", "/oauth-callback"),
+    ("put", "/debug/report/upload/{grant}"),  # the signed grant is the credential
+    ("post", "/plugin/async-callback/{taskId}"),  # the task id is the plugin's capability
+    ("get", "/.well-known/oauth-protected-resource"),
+    ("get", "/.well-known/oauth-authorization-server"),
+    ("get", "/.well-known/openai-apps-challenge"), ("post", "/oauth/register"),
+    ("get", "/oauth/authorize_shim"),
 }  # fmt: skip
 BODY_METHODS = {"post", "patch", "put"}
 BODYLESS = {  # writes that read no body
     "/unAuthorize", "/user/refreshInfo", "/appointments/{appointmentId}/confirm",
     "/appointments/{appointmentId}/cancel", "/debug/report/upload/{grant}",
 }  # fmt: skip
-# Routes that read the App Connect session token (the core routes of this file's issue).
-SESSION_ROUTES = {
-    ("get", "/contact"), ("post", "/contact"), ("get", "/custom/contact/search"),
-    ("get", "/callLog"), ("post", "/callLog"), ("patch", "/callLog"),
-    ("post", "/callLog/cacheNote"), ("put", "/callDisposition"), ("post", "/messageLog"),
-    ("get", "/user/settings"), ("post", "/user/settings"), ("post", "/user/refreshInfo"),
-    ("get", "/hostname"), ("post", "/unAuthorize"), ("get", "/authValidation"),
-    ("get", "/licenseStatus"), ("get", "/admin/serverLoggingSettings"),
-    ("post", "/admin/serverLoggingSettings"),
-}  # fmt: skip
-# Newer routes whose reply is not documented yet (tracked; each must leave this list).
-KNOWN_GAPS = {
-    ("post", "/admin/managedAuth"), ("post", "/admin/managedAuth/options"),
-    ("get", "/ringcentral/oauth/callback"), ("get", "/ringcentral/admin/userReport"),
+SESSION = [{"bearerAuth": []}, {"jwtToken": []}]
+RC_TOKEN = [{"rcAccessToken": []}, {"rcAccessTokenQuery": []}]
+SESSION_AND_RC_TOKEN = [
+    {"bearerAuth": [], "rcAccessToken": []}, {"bearerAuth": [], "rcAccessTokenQuery": []},
+    {"jwtToken": [], "rcAccessToken": []}, {"jwtToken": [], "rcAccessTokenQuery": []},
+]  # fmt: skip
+# Routes whose credentials are not the App Connect session alone (every other route's are).
+CREDENTIALS = {
+    ("post", "/apiKeyLogin"): [{}, *RC_TOKEN],  # managed auth: optional RingCentral token
+    ("get", "/user/preloadSettings"): [{}, *RC_TOKEN],
+    ("get", "/admin/settings"): SESSION_AND_RC_TOKEN,
+    ("post", "/admin/settings"): RC_TOKEN,
+    ("post", "/admin/userMapping"): SESSION_AND_RC_TOKEN,
+    ("post", "/admin/reinitializeUserMapping"): SESSION_AND_RC_TOKEN,
+    ("get", "/admin/managedAuth"): SESSION_AND_RC_TOKEN,
+    ("post", "/admin/managedAuth"): SESSION_AND_RC_TOKEN,
+    ("post", "/admin/managedAuth/options"): RC_TOKEN,
+    ("post", "/admin/managedOAuth/cache"): RC_TOKEN,
+    ("delete", "/admin/managedOAuth/cache"): RC_TOKEN,
+    ("delete", "/admin/managedOAuth/account"): RC_TOKEN,
+    ("get", "/apiKeyManagedAuthState"): RC_TOKEN,
+    ("get", "/oauthManagedAuthState"): RC_TOKEN,
+    ("post", "/plugin/register"): RC_TOKEN,
+    ("delete", "/plugin/unregister"): RC_TOKEN,
+    ("post", "/mcp"): [{}, {"ringCentralBearer": []}],  # initialize, ping... need none
+    ("post", "/mcp/widget-tool-call"): [{"widgetToken": []}],
+}
+CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "contracts" / (
+    "crm-server-openapi-public.json"
+)
+# The reference contract's scheme names -> ours.
+SCHEME_NAMES = {
+    "userJwt": "bearerAuth", "legacyUserJwt": "jwtToken",
+    "ringCentralAccessToken": "rcAccessToken", "legacyRingCentralAccessToken": "rcAccessTokenQuery",
 }  # fmt: skip
 
 
@@ -80,16 +107,35 @@ def test_every_route_documents_its_body_replies_and_session(document: dict[str, 
     for method, path, op in operations:
         where = f"{method.upper()} {path}"
         ok = op["responses"].get("200")
-        if (method, path) not in KNOWN_GAPS:
-            assert ok and ok.get("content"), f"{where}: no documented 200 reply"
-            assert all(c.get("schema") for c in ok["content"].values()), where
+        assert ok and ok.get("content"), f"{where}: no documented 200 reply"
+        assert all(c.get("schema") for c in ok["content"].values()), where
         if method in BODY_METHODS and path not in BODYLESS:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             assert body.get("schema", {}).get("properties"), f"{where}: no documented body"
         if (method, path) in PUBLIC:
             assert "security" not in op, where
-        elif (method, path) in SESSION_ROUTES:
-            assert op.get("security") == [{"bearerAuth": []}, {"jwtToken": []}], where
+        else:
+            expected = CREDENTIALS.get((method, path), SESSION)
+            assert op.get("security") == expected, f"{where}: credentials not declared"
+        for scheme in (name for option in op.get("security", []) for name in option):
+            assert scheme in document["components"]["securitySchemes"], where
+
+
+def test_credentials_match_the_reference_contract(document: dict[str, Any]) -> None:
+    """Where the reference's public contract is at hand, each route it lists declares the same
+    credentials (in our scheme names)."""
+    if not CONTRACT.exists():
+        pytest.skip("the reference contract (../shared) is not available")
+    contract = json.loads(CONTRACT.read_text(encoding="utf-8"))
+    compared = 0
+    for method, path, op in _operations(contract):
+        ours = document["paths"].get(path, {}).get(method)
+        assert ours is not None, f"{method.upper()} {path} is in the contract, not served"
+        options = op.get("security") or []
+        theirs = [{SCHEME_NAMES[k]: v for k, v in option.items()} for option in options]
+        assert ours.get("security", []) == theirs, f"{method.upper()} {path}"
+        compared += 1
+    assert compared >= 50
 
 
 def test_every_schema_is_valid_json_schema_without_dangling_refs(

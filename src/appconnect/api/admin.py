@@ -15,14 +15,14 @@ from starlette.responses import HTMLResponse, Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.session import runtime, session
-from appconnect.api.user import openapi_body, reply
-from appconnect.api.wire import AnyObject, documented, replies
+from appconnect.api.openapi import RC_TOKEN, SESSION_AND_RC_TOKEN, documented, replies
+from appconnect.api.session import Session, runtime, session, with_session
+from appconnect.api.user import reply
+from appconnect.api.wire import AnyObject
 from appconnect.services import admin
 from appconnect.services.ringcentral import extract_rc_token
 
 router = routing.router(tags=["admin"])
-_RC = documented(query=("rcAccessToken",))
 
 
 class AnyList(RootModel[list[Any]]):
@@ -91,7 +91,7 @@ def rc_token(request: Request, body: dict[str, Any] | None = None) -> str | None
 
 @router.post(
     "/admin/settings",
-    openapi_extra={**openapi_body(AdminSettingsUpdate), **_RC},
+    openapi_extra=documented(AdminSettingsUpdate, security=RC_TOKEN),
     response_class=HTMLResponse,  # documentation only: the reply is plain text
     responses=replies(None),
 )
@@ -105,7 +105,11 @@ async def post_admin_settings(request: Request) -> Response:
     return reply(status, result)
 
 
-@router.get("/admin/settings", openapi_extra=_RC, responses={200: {"model": AdminSettingsView}})
+@router.get(
+    "/admin/settings",
+    openapi_extra=documented(security=SESSION_AND_RC_TOKEN),
+    responses=replies(AdminSettingsView),
+)
 async def get_admin_settings(request: Request) -> Response:
     s = session(request)
     if not s.present:
@@ -129,7 +133,7 @@ async def _user_mapping(request: Request, reinitialize: bool) -> Response:
 
 @router.post(
     "/admin/userMapping",
-    openapi_extra={**openapi_body(UserMappingRequest), **_RC},
+    openapi_extra=documented(UserMappingRequest, security=SESSION_AND_RC_TOKEN),
     responses=replies(AnyList),
 )
 async def user_mapping(request: Request) -> Response:
@@ -138,7 +142,7 @@ async def user_mapping(request: Request) -> Response:
 
 @router.post(
     "/admin/reinitializeUserMapping",
-    openapi_extra={**openapi_body(UserMappingRequest), **_RC},
+    openapi_extra=documented(UserMappingRequest, security=SESSION_AND_RC_TOKEN),
     responses=replies(AnyList),
 )
 async def reinitialize_user_mapping(request: Request) -> Response:
@@ -148,17 +152,15 @@ async def reinitialize_user_mapping(request: Request) -> Response:
 @router.get(
     "/admin/serverLoggingSettings", openapi_extra=documented(), responses=replies(AnyObject)
 )
-async def get_server_logging_settings(request: Request) -> Response:
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_server_logging_settings(request: Request, s: Session) -> Response:
     status, result = await admin.get_server_logging_settings(runtime(request), s.user_id)
     return reply(status, result)
 
 
 @router.post(
     "/admin/serverLoggingSettings",
-    openapi_extra=openapi_body(ServerLoggingUpdate),
+    openapi_extra=documented(ServerLoggingUpdate),
     responses=replies(AnyObject),
 )
 async def update_server_logging_settings(request: Request) -> Response:

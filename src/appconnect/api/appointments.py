@@ -19,9 +19,8 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
-from appconnect.api.session import Session, runtime, session
+from appconnect.api.openapi import documented, replies
+from appconnect.api.session import Session, runtime, with_session
 from appconnect.services import appointment_rules as rules
 from appconnect.services import appointments
 
@@ -110,12 +109,6 @@ class AppointmentReply(BaseModel):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _refusal(s: Session) -> Response | None:
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
-    return None
-
-
 async def _reply(flow: Awaitable[dict[str, Any]]) -> Response:
     try:
         result = await flow
@@ -137,15 +130,12 @@ async def _body(request: Request) -> Any:
 
 @router.get(
     "/appointments",
-    openapi_extra=documented_query("startDate", "endDate"),
-    responses=documented_responses(AppointmentList),
+    openapi_extra=documented(query=("startDate", "endDate")),
+    responses=replies(AppointmentList, revocable=True),
 )
-async def list_appointments(request: Request) -> Response:
+@with_session()
+async def list_appointments(request: Request, s: Session) -> Response:
     """The caller's CRM appointments in ``startDate..endDate`` (or the connector's window)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     query = request.query_params
     try:
         date_range = rules.date_range(query.get("startDate"), query.get("endDate"))
@@ -157,15 +147,12 @@ async def list_appointments(request: Request) -> Response:
 
 @router.post(
     "/appointments",
-    openapi_extra=documented_body(CreateAppointmentBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(CreateAppointmentBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
-async def create_appointment(request: Request) -> Response:
+@with_session()
+async def create_appointment(request: Request, s: Session) -> Response:
     """Create a CRM appointment from ``{"payload": {...}}``."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         payload = rules.create_payload(await _body(request))
     except BadBody as exc:
@@ -178,15 +165,12 @@ async def create_appointment(request: Request) -> Response:
 
 @router.patch(
     "/appointments/{appointmentId}",
-    openapi_extra=documented_body(PatchAppointmentBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(PatchAppointmentBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
-async def update_appointment(request: Request) -> Response:
+@with_session()
+async def update_appointment(request: Request, s: Session) -> Response:
     """Edit or reschedule a CRM appointment from ``{"patch": {...}}``."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         patch = rules.patch_body(await _body(request))
     except BadBody as exc:
@@ -203,15 +187,12 @@ async def update_appointment(request: Request) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/status",
-    openapi_extra=documented_body(StatusBody),
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(StatusBody),
+    responses=replies(AppointmentReply, revocable=True),
 )
-async def update_appointment_status(request: Request) -> Response:
+@with_session()
+async def update_appointment_status(request: Request, s: Session) -> Response:
     """Set an appointment's status (trimmed, lower-cased) through ``updateAppointment``."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         status = rules.status_value(await _body(request))
     except BadBody as exc:
@@ -228,14 +209,12 @@ async def update_appointment_status(request: Request) -> Response:
 
 @router.get(
     "/appointments/{appointmentId}/refresh",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
-async def refresh_appointment(request: Request) -> Response:
+@with_session()
+async def refresh_appointment(request: Request, s: Session) -> Response:
     """Re-read one appointment from the CRM."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     appointment_id = request.path_params["appointmentId"]
     return await _reply(
         appointments.refresh_appointment(
@@ -244,11 +223,7 @@ async def refresh_appointment(request: Request) -> Response:
     )
 
 
-async def _settle(request: Request, operation: str) -> Response:
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
+async def _settle(request: Request, s: Session, operation: str) -> Response:
     appointment_id = request.path_params["appointmentId"]
     return await _reply(
         appointments.settle_appointment(
@@ -259,17 +234,21 @@ async def _settle(request: Request, operation: str) -> Response:
 
 @router.post(
     "/appointments/{appointmentId}/confirm",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
-async def confirm_appointment(request: Request) -> Response:
+@with_session()
+async def confirm_appointment(request: Request, s: Session) -> Response:
     """Mark an appointment confirmed in the CRM."""
-    return await _settle(request, "confirmAppointment")
+    return await _settle(request, s, "confirmAppointment")
 
 
 @router.post(
     "/appointments/{appointmentId}/cancel",
-    responses=documented_responses(AppointmentReply),
+    openapi_extra=documented(),
+    responses=replies(AppointmentReply, revocable=True),
 )
-async def cancel_appointment(request: Request) -> Response:
+@with_session()
+async def cancel_appointment(request: Request, s: Session) -> Response:
     """Cancel an appointment in the CRM."""
-    return await _settle(request, "cancelAppointment")
+    return await _settle(request, s, "cancelAppointment")

@@ -11,8 +11,8 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api import wire as w
 from appconnect.api.body import BadBody
-from appconnect.api.session import INVALID_JWT, runtime, session
-from appconnect.api.wire import documented, replies
+from appconnect.api.openapi import OPTIONAL_RC_TOKEN, documented, replies
+from appconnect.api.session import INVALID_JWT, Session, runtime, session, with_session
 from appconnect.services import auth, mcp_callback
 
 router = routing.router(tags=["auth"])
@@ -24,7 +24,7 @@ def _reply(status: int, body: Any) -> Response:
 
 @router.post(
     "/apiKeyLogin",
-    openapi_extra=documented(w.ApiKeyLogin, session=False),
+    openapi_extra=documented(w.ApiKeyLogin, security=OPTIONAL_RC_TOKEN),
     responses={
         **replies(w.LoggedIn),
         400: {
@@ -74,12 +74,8 @@ async def unauthorize(request: Request) -> Response:
 
 
 @router.get("/authValidation", openapi_extra=documented(), responses=replies(w.Outcome))
-async def auth_validation(request: Request) -> Response:
-    s = session(request)
-    if not s.present:
-        return r.text(r.NOAUTH, 400)
-    if not s.valid:
-        return r.text(INVALID_JWT, 400)
+@with_session(invalid_token=INVALID_JWT, no_user=INVALID_JWT)
+async def auth_validation(request: Request, s: Session) -> Response:
     status, reply = await auth.auth_validation(runtime(request), s.user_id, s.platform)
     return _reply(status, reply)
 

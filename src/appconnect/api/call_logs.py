@@ -18,8 +18,8 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api import wire as w
 from appconnect.api.body import BadBody
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import INVALID_JWT, Session, runtime, with_session
-from appconnect.api.wire import documented, replies
 from appconnect.services.call_log_create import create_call_log
 from appconnect.services.call_log_store import Identity
 from appconnect.services.call_log_update import update_call_log

@@ -17,15 +17,21 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
-from appconnect.api.session import Session, runtime, session
+from appconnect.api.openapi import documented, replies
+from appconnect.api.session import Session, runtime, with_session
 from appconnect.services import calldown
 from appconnect.services.calldown import CallDownError
 
 router = routing.router(tags=["calldown"])
 
 UNAUTHORIZED = "Unauthorized"
+
+
+def _unauthorized() -> Response:
+    return r.error(UNAUTHORIZED)
+
+
+_signed_in = with_session(invalid_token=_unauthorized, no_user=_unauthorized)
 
 
 class CallDownCreate(BaseModel):
@@ -82,29 +88,18 @@ class Successful(BaseModel):
     successful: bool
 
 
-def _refusal(s: Session) -> Response | None:
-    if not s.present:
-        return r.text(r.NOAUTH, 400)
-    if not s.valid:
-        return r.error(UNAUTHORIZED)
-    return None
-
-
 async def _object_body(request: Request) -> dict[str, Any]:
     return await read_body(request)
 
 
 @router.post(
     "/calldown",
-    openapi_extra=documented_body(CallDownCreate),
-    responses=documented_responses(CallDownCreated),
+    openapi_extra=documented(CallDownCreate),
+    responses=replies(CallDownCreated),
 )
-async def schedule_call_down(request: Request) -> Response:
+@_signed_in
+async def schedule_call_down(request: Request, s: Session) -> Response:
     """Schedule a call-back for the caller."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         body = await _object_body(request)
         item_id = await calldown.schedule(runtime(request), s.user_id or "", s.platform, body)
@@ -115,15 +110,12 @@ async def schedule_call_down(request: Request) -> Response:
 
 @router.get(
     "/calldown",
-    openapi_extra=documented_query("status"),
-    responses=documented_responses(CallDownList),
+    openapi_extra=documented(query=("status",)),
+    responses=replies(CallDownList),
 )
-async def get_call_down_list(request: Request) -> Response:
+@_signed_in
+async def get_call_down_list(request: Request, s: Session) -> Response:
     """The caller's items; ``status`` = ``called`` / ``not called`` / anything else (all)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     items = await calldown.list_items(
         runtime(request), s.user_id or "", s.platform, request.query_params.get("status")
     )
@@ -132,15 +124,12 @@ async def get_call_down_list(request: Request) -> Response:
 
 @router.patch(
     "/calldown/{id}",
-    openapi_extra=documented_body(CallDownPatch),
-    responses=documented_responses(Successful),
+    openapi_extra=documented(CallDownPatch),
+    responses=replies(Successful),
 )
-async def update_call_down_item(request: Request) -> Response:
+@_signed_in
+async def update_call_down_item(request: Request, s: Session) -> Response:
     """Change one of the caller's items (typically ``{"status": "called", "lastCallAt"}``)."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     try:
         body = await _object_body(request)
         item_id = request.path_params.get("id") or body.get("id")
@@ -152,13 +141,10 @@ async def update_call_down_item(request: Request) -> Response:
     return r.json({"successful": True})
 
 
-@router.delete("/calldown/{id}", responses=documented_responses(Successful))
-async def delete_call_down_item(request: Request) -> Response:
+@router.delete("/calldown/{id}", openapi_extra=documented(), responses=replies(Successful))
+@_signed_in
+async def delete_call_down_item(request: Request, s: Session) -> Response:
     """Delete one of the caller's items."""
-    s = session(request)
-    refusal = _refusal(s)
-    if refusal is not None:
-        return refusal
     item_id = request.path_params.get("id") or request.query_params.get("id")
     if not item_id:
         return r.error("Missing id")

@@ -19,8 +19,8 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api import wire as w
 from appconnect.api.body import BadBody, read_body
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import INVALID_JWT, Session, runtime, with_session
-from appconnect.api.wire import documented, replies
 from appconnect.connectors.args import given
 from appconnect.services import contacts
 

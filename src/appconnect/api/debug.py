@@ -13,8 +13,7 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
-from appconnect.api.openapi import documented_responses
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import documented, replies, reply_models
 from appconnect.api.session import runtime, session
 from appconnect.runtime import Runtime
 from appconnect.services import debug_reports as reports
@@ -46,8 +45,8 @@ def _store(rt: Runtime) -> reports.ReportStore:
 
 @router.get(
     "/debug/report/url",
-    openapi_extra=documented_query("jwtToken"),
-    responses=documented_responses(PresignedUrl),
+    openapi_extra=documented(),  # any bearer / jwtToken value files a report (spec §10 #6)
+    responses=replies(PresignedUrl),
 )
 async def report_url(request: Request) -> Response:
     """A URL the client can ``PUT`` its JSON debug report to (valid five minutes)."""
@@ -73,7 +72,8 @@ async def report_url(request: Request) -> Response:
     return r.json({"presignedUrl": url})
 
 
-@router.put("/debug/report/upload/{grant}", responses=documented_responses(Uploaded))
+# No security: the signed, five-minute grant in the path is the credential.
+@router.put("/debug/report/upload/{grant}", responses=reply_models(Uploaded))
 async def upload_report(request: Request) -> Response:
     """The local store's upload target: the body is written as the report."""
     store = _store(runtime(request))

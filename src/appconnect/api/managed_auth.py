@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict
-from starlette.responses import Response
+from pydantic import BaseModel, ConfigDict, RootModel
+from starlette.responses import HTMLResponse, Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.admin import parsed_body, rc_token
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import RC_TOKEN, SESSION_AND_RC_TOKEN, documented, replies
 from appconnect.api.session import runtime, session
-from appconnect.api.user import openapi_body, reply
+from appconnect.api.user import reply
 from appconnect.services import managed_admin
 
 router = routing.router(tags=["managed auth"])
-_SOURCE = ("connectorId", "devRcAccountId", "isPrivate", "rcAccessToken")
+_SOURCE = ("connectorId", "devRcAccountId", "isPrivate")
 
 
 class ManagedAuthUpdate(BaseModel):
@@ -91,10 +91,21 @@ class Successful(BaseModel):
     successful: bool
 
 
+class ManagedAuthOption(BaseModel):
+    """One choice of a dynamic user field, from the connector's ``getManagedAuthOptions``."""
+
+    value: str
+    label: str
+
+
+class ManagedAuthOptions(RootModel[list[ManagedAuthOption]]):
+    """``POST /admin/managedAuth/options``: the field's choices (``[]`` without the interface)."""
+
+
 @router.get(
     "/admin/managedAuth",
-    openapi_extra=documented_query(*_SOURCE),
-    responses={200: {"model": ManagedAuthView}},
+    openapi_extra=documented(query=_SOURCE, security=SESSION_AND_RC_TOKEN),
+    responses=replies(ManagedAuthView),
 )
 async def get_managed_auth(request: Request) -> Response:
     s = session(request)
@@ -108,7 +119,9 @@ async def get_managed_auth(request: Request) -> Response:
 
 @router.post(
     "/admin/managedAuth",
-    openapi_extra={**openapi_body(ManagedAuthUpdate), **documented_query("rcAccessToken")},
+    openapi_extra=documented(ManagedAuthUpdate, security=SESSION_AND_RC_TOKEN),
+    response_class=HTMLResponse,  # documentation only: the reply is plain text
+    responses=replies(None),  # "Shared authentication updated"
 )
 async def post_managed_auth(request: Request) -> Response:
     s = session(request)
@@ -125,10 +138,10 @@ async def post_managed_auth(request: Request) -> Response:
 
 @router.post(
     "/admin/managedAuth/options",
-    openapi_extra={
-        **openapi_body(ManagedAuthOptionsRequest),
-        **documented_query("platform", *_SOURCE),
-    },
+    openapi_extra=documented(
+        ManagedAuthOptionsRequest, query=("platform", *_SOURCE), security=RC_TOKEN
+    ),
+    responses=replies(ManagedAuthOptions),
 )
 async def managed_auth_options(request: Request) -> Response:
     body, bad = await parsed_body(request, ManagedAuthOptionsRequest)
@@ -142,8 +155,8 @@ async def managed_auth_options(request: Request) -> Response:
 
 @router.post(
     "/admin/managedOAuth/cache",
-    openapi_extra={**openapi_body(ManagedOAuthCache), **documented_query("rcAccessToken")},
-    responses={200: {"model": Successful}},
+    openapi_extra=documented(ManagedOAuthCache, security=RC_TOKEN),
+    responses=replies(Successful),
 )
 async def cache_managed_oauth(request: Request) -> Response:
     body, bad = await parsed_body(request, ManagedOAuthCache)
@@ -157,8 +170,8 @@ async def cache_managed_oauth(request: Request) -> Response:
 
 @router.delete(
     "/admin/managedOAuth/cache",
-    openapi_extra=documented_query("rcAccessToken"),
-    responses={200: {"model": Successful}},
+    openapi_extra=documented(security=RC_TOKEN),
+    responses=replies(Successful),
 )
 async def delete_managed_oauth_cache(request: Request) -> Response:
     status, result = await managed_admin.delete_pending_oauth(runtime(request), rc_token(request))
@@ -167,8 +180,8 @@ async def delete_managed_oauth_cache(request: Request) -> Response:
 
 @router.delete(
     "/admin/managedOAuth/account",
-    openapi_extra=documented_query("platform", "rcAccessToken"),
-    responses={200: {"model": Successful}},
+    openapi_extra=documented(query=("platform",), security=RC_TOKEN),
+    responses=replies(Successful),
 )
 async def delete_managed_oauth_account(request: Request) -> Response:
     status, result = await managed_admin.delete_account_oauth(
@@ -179,8 +192,8 @@ async def delete_managed_oauth_account(request: Request) -> Response:
 
 @router.get(
     "/apiKeyManagedAuthState",
-    openapi_extra=documented_query("platform", *_SOURCE),
-    responses={200: {"model": ApiKeyManagedAuthState}},
+    openapi_extra=documented(query=("platform", *_SOURCE), security=RC_TOKEN),
+    responses=replies(ApiKeyManagedAuthState),
 )
 async def api_key_managed_auth_state(request: Request) -> Response:
     status, result = await managed_admin.api_key_state(
@@ -191,8 +204,8 @@ async def api_key_managed_auth_state(request: Request) -> Response:
 
 @router.get(
     "/oauthManagedAuthState",
-    openapi_extra=documented_query("platform", "rcAccessToken"),
-    responses={200: {"model": OAuthManagedAuthState}},
+    openapi_extra=documented(query=("platform",), security=RC_TOKEN),
+    responses=replies(OAuthManagedAuthState),
 )
 async def oauth_managed_auth_state(request: Request) -> Response:
     status, result = await managed_admin.oauth_state(

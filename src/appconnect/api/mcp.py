@@ -17,8 +17,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
-from appconnect.api.openapi import documented_body, documented_responses
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import MCP_BEARER, WIDGET_TOKEN, documented, reply_models
 from appconnect.api.session import runtime
 from appconnect.runtime import Runtime
 from appconnect.services import mcp_server
@@ -92,9 +91,9 @@ def _has_credentials(authorization: str | None) -> bool:
 
 @router.post(
     "/mcp",
-    openapi_extra=documented_body(JsonRpcRequest),
+    openapi_extra=documented(JsonRpcRequest, security=MCP_BEARER),
     responses={
-        **documented_responses(JsonRpcResponse),
+        **reply_models(JsonRpcResponse),
         401: {"description": "No Authorization header for a method that needs one"},
     },
 )
@@ -139,7 +138,7 @@ async def mcp_options(request: Request) -> Response:
 
 @router.post(
     "/mcp/widget-tool-call",
-    openapi_extra=documented_body(WidgetToolCall),
+    openapi_extra=documented(WidgetToolCall, security=WIDGET_TOKEN),
     responses={
         200: {
             "description": "The tool's own result",
@@ -213,7 +212,7 @@ _TEXT = {"text/plain": {"schema": {"type": "string"}}}
 
 
 @router.get(
-    "/.well-known/oauth-protected-resource", responses=documented_responses(ProtectedResource)
+    "/.well-known/oauth-protected-resource", responses=reply_models(ProtectedResource)
 )
 async def protected_resource(request: Request) -> Response:
     base = base_url(request, runtime(request))
@@ -223,7 +222,7 @@ async def protected_resource(request: Request) -> Response:
 
 
 @router.get(
-    "/.well-known/oauth-authorization-server", responses=documented_responses(AuthorizationServer)
+    "/.well-known/oauth-authorization-server", responses=reply_models(AuthorizationServer)
 )
 async def authorization_server(request: Request) -> Response:
     rt = runtime(request)
@@ -270,8 +269,8 @@ class ClientMetadata(BaseModel):
 
 @router.post(
     "/oauth/register",
-    openapi_extra=documented_body(ClientMetadata),
-    responses=documented_responses(ClientRegistration),
+    openapi_extra=documented(ClientMetadata, security=None),
+    responses=reply_models(ClientRegistration),
 )
 async def register_client(request: Request) -> Response:
     """The one public PKCE client every MCP client shares (no client is created)."""
@@ -291,7 +290,7 @@ async def register_client(request: Request) -> Response:
 @router.get(
     "/oauth/authorize_shim",
     response_class=PlainTextResponse,
-    openapi_extra=documented_query(*SHIM_PARAMS),
+    openapi_extra=documented(query=SHIM_PARAMS, security=None),
     responses={
         200: {"description": "Not sent: the shim redirects or refuses", "content": _TEXT},
         302: {"description": "On to RingCentral's authorize page"},

@@ -13,8 +13,8 @@ from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api import wire as w
 from appconnect.api.body import BadBody
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import Session, runtime, with_session
-from appconnect.api.wire import documented, replies
 from appconnect.services.message_logs import log_messages
 
 router = routing.router(tags=["message logs"])

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.params import documented_query
+from appconnect.api.openapi import RC_TOKEN, documented, replies, reply_models
 from appconnect.api.session import runtime, session
 from appconnect.services.errors import client_message
 from appconnect.services.plugins import callback, registration
@@ -72,19 +72,6 @@ class PluginLicenseStatus(BaseModel):
     errorMessage: str | None = None
 
 
-def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
-
-
-def _doc(model: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": model, "description": "The reference's reply"} for status in statuses}
-
-
 def _reply(status: int, body: Any) -> Response:
     if body is None:  # the reference's empty 200 for "not installed"
         return Response(status_code=status)
@@ -93,8 +80,8 @@ def _reply(status: int, body: Any) -> Response:
 
 @router.post(
     "/plugin/register",
-    openapi_extra=_body_doc(PluginRegisterRequest),
-    responses=_doc(PluginResult, 200, 400, 403),
+    openapi_extra=documented(PluginRegisterRequest, security=RC_TOKEN, body_required=True),
+    responses=reply_models(PluginResult, 200, 400, 403),
 )
 async def register_plugin(request: Request) -> Response:
     """Install a plugin for the admin's RingCentral account."""
@@ -109,8 +96,8 @@ async def register_plugin(request: Request) -> Response:
 
 @router.delete(
     "/plugin/unregister",
-    openapi_extra=documented_query("pluginId", "rcAccountId", "pluginName", "rcAccessToken"),
-    responses=_doc(PluginResult, 200, 400, 403),
+    openapi_extra=documented(query=("pluginId", "rcAccountId", "pluginName"), security=RC_TOKEN),
+    responses=reply_models(PluginResult, 200, 400, 403),
 )
 async def unregister_plugin(request: Request) -> Response:
     """Remove a plugin from the admin's account (the plugin server is not told)."""
@@ -124,8 +111,8 @@ async def unregister_plugin(request: Request) -> Response:
 
 @router.get(
     "/plugin/licenseStatus",
-    openapi_extra=documented_query("rcAccountId", "pluginId"),
-    responses=_doc(PluginLicenseStatus, 200),
+    openapi_extra=documented(query=("rcAccountId", "pluginId")),
+    responses=replies(PluginLicenseStatus),
 )
 async def plugin_license_status(request: Request) -> Response:
     """The installed plugin's advisory license status, for the signed-in user's account."""
@@ -148,13 +135,9 @@ async def plugin_license_status(request: Request) -> Response:
 
 @router.post(
     "/plugin/async-callback/{taskId}",
-    openapi_extra={
-        **_body_doc(AsyncCallbackRequest),
-        "parameters": [
-            {"name": "taskId", "in": "path", "required": True, "schema": {"type": "string"}}
-        ],
-    },
-    responses=_doc(AsyncCallbackResponse, 200, 400, 404, 500),
+    # No security: the unguessable task id in the path is the plugin's capability.
+    openapi_extra=documented(AsyncCallbackRequest, security=None, body_required=True),
+    responses=reply_models(AsyncCallbackResponse, 200, 400, 404, 500),
 )
 async def async_plugin_callback(request: Request) -> Response:
     """An async plugin reports that its work for a call-log task is done."""

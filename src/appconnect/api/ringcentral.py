@@ -10,9 +10,10 @@ from starlette.responses import Response
 
 from appconnect.api import responses as r
 from appconnect.api import routing
-from appconnect.api.params import documented_query
-from appconnect.api.session import runtime, session
+from appconnect.api.openapi import documented, replies
+from appconnect.api.session import Session, runtime, session, with_session
 from appconnect.api.user import reply
+from appconnect.api.wire import ErrorBody
 from appconnect.services import account_data, rc_admin
 
 router = routing.router(tags=["ringcentral admin"])
@@ -38,6 +39,34 @@ class AccountReport(BaseModel):
     groupKeys: list[str] | None = None
 
 
+class CallLogStats(BaseModel):
+    inboundCallCount: int
+    outboundCallCount: int
+    answeredCallCount: int
+    answeredCallPercentage: str
+    totalTalkTime: int | float
+    averageTalkTime: int | float
+
+
+class SmsLogStats(BaseModel):
+    smsSentCount: int
+    smsReceivedCount: int
+
+
+class UserReport(BaseModel):
+    """One extension's report; ``{"callLogStats": {}}`` without RingCentral settings (and an
+    empty plain-text 200 on any error, as the reference)."""
+
+    callLogStats: CallLogStats | dict[str, Any]
+    smsLogStats: SmsLogStats | None = None
+
+
+class AdminOAuthDone(BaseModel):
+    """The RingCentral admin tokens were stored (or there was no code to exchange)."""
+
+    successful: bool
+
+
 class AccountDataReply(BaseModel):
     successful: bool
     data: dict[str, Any] | None = None
@@ -54,7 +83,11 @@ async def _user(request: Request) -> Any:
     return user
 
 
-@router.get("/ringcentral/oauth/callback", openapi_extra=documented_query("code"))
+@router.get(
+    "/ringcentral/oauth/callback",
+    openapi_extra=documented(query=("code",)),
+    responses=replies(AdminOAuthDone),
+)
 async def ringcentral_oauth_callback(request: Request) -> Response:
     user = await _user(request)
     if isinstance(user, Response):
@@ -70,8 +103,8 @@ async def ringcentral_oauth_callback(request: Request) -> Response:
 
 @router.get(
     "/ringcentral/admin/report",
-    openapi_extra=documented_query("timezone", "timeFrom", "timeTo", "groupBy"),
-    responses={200: {"model": AccountReport}},
+    openapi_extra=documented(query=("timezone", "timeFrom", "timeTo", "groupBy")),
+    responses=replies(AccountReport),
 )
 async def ringcentral_admin_report(request: Request) -> Response:
     user = await _user(request)
@@ -88,7 +121,8 @@ async def ringcentral_admin_report(request: Request) -> Response:
 
 @router.get(
     "/ringcentral/admin/userReport",
-    openapi_extra=documented_query("rcExtensionId", "timezone", "timeFrom", "timeTo"),
+    openapi_extra=documented(query=("rcExtensionId", "timezone", "timeFrom", "timeTo")),
+    responses=replies(UserReport, text_ok=True),
 )
 async def ringcentral_user_report(request: Request) -> Response:
     user = await _user(request)
@@ -105,13 +139,11 @@ async def ringcentral_user_report(request: Request) -> Response:
 
 @router.get(
     "/accountData",
-    openapi_extra=documented_query("keys", "forceRefresh"),
-    responses={200: {"model": AccountDataReply}},
+    openapi_extra=documented(query=("keys", "forceRefresh")),
+    responses=replies(AccountDataReply, revocable=True, error_model=ErrorBody | AccountDataReply),
 )
-async def get_account_data(request: Request) -> Response:
-    s = session(request)
-    if not s.valid or s.user_id is None:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_account_data(request: Request, s: Session) -> Response:
     raw = request.query_params.get("keys") or ""
     keys = [k.strip() for k in raw.split(",") if k.strip()]
     if not keys:
@@ -119,7 +151,7 @@ async def get_account_data(request: Request) -> Response:
     try:
         status, body = await account_data.serve_keys(
             runtime(request),
-            s.user_id,
+            s.user_id or "",
             s.platform or "",
             keys,
             request.query_params.get("forceRefresh") == "true",

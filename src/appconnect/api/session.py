@@ -65,22 +65,28 @@ def session(request: Request) -> Session:
 INVALID_JWT = "Invalid JWT token"
 
 SessionEndpoint = Callable[[Request, Session], Awaitable[Response]]
+# A route's answer to an unusable token: the text of a plain ``400``, or a function building
+# the whole answer (the call-down routes answer ``400 {"error": "Unauthorized"}``).
+Refusal = str | Callable[[], Response]
 
 
-def refusal(s: Session, *, invalid_token: str = r.NOAUTH, no_user: str = r.NOAUTH) -> Response:
-    """The reference's ``400`` plain-text answer for a request without a usable session.
+def refusal(
+    s: Session, *, invalid_token: Refusal = r.NOAUTH, no_user: Refusal = r.NOAUTH
+) -> Response:
+    """The reference's ``400`` answer for a request without a usable session.
 
     No token at all is always ``Please go to Settings and authorize CRM platform``;
-    ``invalid_token`` is the text for a token that does not verify, ``no_user`` for one that
-    verifies but names no user (routes differ, see the HTTP spec §1.2).
+    ``invalid_token`` answers a token that does not verify, ``no_user`` one that verifies but
+    names no user (routes differ, see the HTTP spec §1.2).
     """
     if not s.present:
         return r.text(r.NOAUTH, 400)
-    return r.text(no_user if s.decodable else invalid_token, 400)
+    answer = no_user if s.decodable else invalid_token
+    return r.text(answer, 400) if isinstance(answer, str) else answer()
 
 
 def with_session(
-    *, invalid_token: str = r.NOAUTH, no_user: str = r.NOAUTH
+    *, invalid_token: Refusal = r.NOAUTH, no_user: Refusal = r.NOAUTH
 ) -> Callable[[SessionEndpoint], Callable[[Request], Awaitable[Response]]]:
     """Decorate ``async def route(request, s)``: it runs only with a valid session.
 

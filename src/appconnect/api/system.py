@@ -11,8 +11,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api import wire as w
+from appconnect.api.openapi import documented, replies
 from appconnect.api.session import runtime, session
-from appconnect.api.wire import documented, replies
 from appconnect.connectors.interfaces import REPORTED
 from appconnect.manifest import merge_release_notes
 from appconnect.security.hashing import MISSING, hash_id

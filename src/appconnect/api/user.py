@@ -11,8 +11,8 @@ from starlette.responses import Response
 from appconnect.api import responses as r
 from appconnect.api import routing
 from appconnect.api.body import BadBody, read_body
-from appconnect.api.session import runtime, session
-from appconnect.api.wire import documented
+from appconnect.api.openapi import OPTIONAL_RC_TOKEN, documented, replies
+from appconnect.api.session import Session, runtime, session, with_session
 from appconnect.services import user_settings
 from appconnect.services.ringcentral import extract_rc_token
 
@@ -45,11 +45,6 @@ class RefreshInfoResult(BaseModel):
     returnMessage: dict[str, Any] | None = None
 
 
-def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` documenting a JSON request body validated inside the route."""
-    return documented(model)
-
-
 def reply(status: int, body: Any) -> Response:
     return r.text(body, status) if isinstance(body, str) else r.json(body, status)
 
@@ -62,8 +57,8 @@ def _first_error(exc: ValidationError) -> str:
 
 @router.get(
     "/user/preloadSettings",
-    openapi_extra=documented(query=("rcAccountId", "rcAccessToken"), session=False),
-    responses={200: {"model": PreloadSettings}},
+    openapi_extra=documented(query=("rcAccountId",), security=OPTIONAL_RC_TOKEN),
+    responses=replies(PreloadSettings),
 )
 async def preload_settings(request: Request) -> Response:
     query = dict(request.query_params)
@@ -79,22 +74,20 @@ async def preload_settings(request: Request) -> Response:
     openapi_extra=documented(query=("rcAccountId", "rcAccessToken")),
     responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def get_settings(request: Request) -> Response:
-    s = session(request)
-    if not s.valid or s.user_id is None:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def get_settings(request: Request, s: Session) -> Response:
     query = dict(request.query_params)
     rc_token = extract_rc_token(request.headers, None, query)
     status, body = await user_settings.get_user_settings(
-        runtime(request), s.user_id, query.get("rcAccountId") or None, rc_token
+        runtime(request), s.user_id or "", query.get("rcAccountId") or None, rc_token
     )
     return reply(status, body)
 
 
 @router.post(
     "/user/settings",
-    openapi_extra=openapi_body(UserSettingsUpdate),
-    responses={200: {"model": UserSettingsSaved}},
+    openapi_extra=documented(UserSettingsUpdate),
+    responses=replies(UserSettingsSaved),
 )
 async def save_settings(request: Request) -> Response:
     s = session(request)
@@ -119,11 +112,9 @@ async def save_settings(request: Request) -> Response:
 
 
 @router.post(
-    "/user/refreshInfo", openapi_extra=documented(), responses={200: {"model": RefreshInfoResult}}
+    "/user/refreshInfo", openapi_extra=documented(), responses=replies(RefreshInfoResult)
 )
-async def refresh_info(request: Request) -> Response:
-    s = session(request)
-    if not s.valid:
-        return r.text(r.NOAUTH, 400)
+@with_session()
+async def refresh_info(request: Request, s: Session) -> Response:
     status, body = await user_settings.refresh_user_info(runtime(request), s.user_id, s.platform)
     return reply(status, body)

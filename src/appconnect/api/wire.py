@@ -11,8 +11,8 @@ reference forwards them (plugins, connectors). On ``POST /callLog`` this parses 
 Response models document the replies; the replies themselves are still built by
 :mod:`appconnect.api.responses` (orjson), so the bytes on the wire do not change.
 
-:func:`documented` builds a route's OpenAPI extras: its body schema, its query parameters and
-its session requirement (the bearer / ``jwtToken`` security schemes of :data:`SECURITY_SCHEMES`).
+How the models reach ``/openapi.json`` (with each route's credentials) is
+:mod:`appconnect.api.openapi`'s business.
 """
 
 from __future__ import annotations
@@ -34,26 +34,6 @@ Stamp = str | Number  # an ISO 8601 string or epoch milliseconds
 Obj = dict[str, Any]
 
 _OPEN = ConfigDict(extra="allow")
-
-# -- security --------------------------------------------------------------------------------
-
-SECURITY_SCHEMES: dict[str, Any] = {
-    "bearerAuth": {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "The App Connect session token (jwtToken of /apiKeyLogin or "
-        "/oauth-callback).",
-    },
-    "jwtToken": {
-        "type": "apiKey",
-        "in": "query",
-        "name": "jwtToken",
-        "description": "Legacy: the same token as a query parameter.",
-    },
-}
-SESSION: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"jwtToken": []}]
-
 
 # -- shared shapes -----------------------------------------------------------------------------
 
@@ -345,84 +325,3 @@ def first_error(exc: ValidationError) -> str:
         return "request body must be a JSON object"
     where = ".".join(str(part) for part in first["loc"])
     return f"{where}: {first['msg']}"
-
-
-# -- OpenAPI ---------------------------------------------------------------------------------
-
-
-def schema(model: Any) -> dict[str, Any]:
-    """``model`` 's JSON schema with every ``$ref`` resolved in place (no ``$defs`` left)."""
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        raw = model.model_json_schema(by_alias=True)
-    else:
-        raw = adapter(model).json_schema(by_alias=True)
-    defs = raw.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(defs[ref.rsplit("/", 1)[1]])
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    resolved: dict[str, Any] = inline(raw)
-    return resolved
-
-
-def documented(
-    body: Any = None, *, query: tuple[str, ...] = (), session: bool = True
-) -> dict[str, Any]:
-    """``openapi_extra`` for a route: request body, string query parameters, security."""
-    extra: dict[str, Any] = {}
-    if body is not None:
-        extra["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": schema(body)}},
-        }
-    if query:
-        extra["parameters"] = [
-            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-            for name in query
-        ]
-    if session:
-        extra["security"] = SESSION
-    return extra
-
-
-_TEXT = {"text/html": {"schema": {"type": "string"}}}
-
-
-def replies(
-    ok: type[BaseModel] | None,
-    *,
-    revocable: bool = False,
-    text_ok: bool = False,
-    error: bool = True,
-) -> dict[int | str, dict[str, Any]]:
-    """FastAPI ``responses`` for a route of the reference's conventions.
-
-    ``400`` is plain text (``Please go to Settings and authorize CRM platform``, ...) or the
-    ``{"error"}`` envelope; ``401`` the revoked-session body where the route can answer it.
-    """
-    out: dict[int | str, dict[str, Any]] = {}
-    if ok is not None:
-        out[200] = {"model": ok, "description": "The reference's reply."}
-        if text_ok:
-            out[200]["content"] = dict(_TEXT)
-    else:
-        out[200] = {"description": "Plain text.", "content": dict(_TEXT)}
-    if error:
-        out[400] = {
-            "model": ErrorBody,
-            "description": "A plain-text refusal (no valid session, bad input) or the "
-            "exception envelope.",
-            "content": dict(_TEXT),
-        }
-    if revocable:
-        out[401] = {"model": SessionRevoked, "description": "The CRM session was revoked."}
-    return out
-
-

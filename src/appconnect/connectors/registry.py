@@ -151,6 +151,211 @@ class ConnectorView:
         """``getLogFormatType(platform, proxyConfig)``, positional as in the reference."""
         return self.call_positional("getLogFormatType", platform, proxy_config)
 
+    # Contacts and logs: one method per interface, with the arguments the framework passes
+    # named in the signature, so a misspelt or forgotten argument is a type error at the call
+    # site instead of a keyword the connector silently never sees. Each returns the call's
+    # awaitable as it is (no extra coroutine frame on the hot path).
+
+    def find_contact(
+        self,
+        *,
+        user: Any,
+        auth_header: Any,
+        phone_number: Any,
+        overriding_format: Any,
+        is_extension: Any,
+        proxy_config: Any,
+        tracer: Any,
+        is_force_refresh_account_data: Any,
+    ) -> Awaitable[dict[str, Any]]:
+        """``findContact``, in its wire shape (an object, else ``TypeError``)."""
+        return self.call_object(
+            "findContact",
+            user=user,
+            auth_header=auth_header,
+            phone_number=phone_number,
+            overriding_format=overriding_format,
+            is_extension=is_extension,
+            proxy_config=proxy_config,
+            tracer=tracer,
+            is_force_refresh_account_data=is_force_refresh_account_data,
+        )
+
+    def create_contact(
+        self,
+        *,
+        user: Any,
+        auth_header: Any,
+        phone_number: Any,
+        new_contact_name: Any,
+        new_contact_type: Any,
+        additional_submission: Any,
+        proxy_config: Any,
+    ) -> Awaitable[dict[str, Any]]:
+        """``createContact``, in its wire shape."""
+        return self.call_object(
+            "createContact",
+            user=user,
+            auth_header=auth_header,
+            phone_number=phone_number,
+            new_contact_name=new_contact_name,
+            new_contact_type=new_contact_type,
+            additional_submission=additional_submission,
+            proxy_config=proxy_config,
+        )
+
+    def find_contact_with_name(
+        self, *, user: Any, auth_header: Any, name: Any, proxy_config: Any
+    ) -> Awaitable[dict[str, Any]]:
+        """``findContactWithName``, in its wire shape."""
+        return self.call_object(
+            "findContactWithName",
+            user=user,
+            auth_header=auth_header,
+            name=name,
+            proxy_config=proxy_config,
+        )
+
+    def create_call_log(
+        self,
+        *,
+        user: Any,
+        contact_info: Any,
+        auth_header: Any,
+        call_log: Any,
+        note: Any,
+        additional_submission: Any,
+        ai_note: Any,
+        transcript: Any,
+        voicemail_link: Any,
+        voicemail_message_id: Any,
+        composed_log_details: Any,
+        hashed_account_id: Any,
+        is_from_sscl: Any,
+        proxy_config: Any,
+        **ring_sense: Any,
+    ) -> Awaitable[Any]:
+        """``createCallLog`` (``ring_sense``: the five ``ring_sense_*`` arguments)."""
+        return self.call(
+            "createCallLog",
+            user=user,
+            contact_info=contact_info,
+            auth_header=auth_header,
+            call_log=call_log,
+            note=note,
+            additional_submission=additional_submission,
+            ai_note=ai_note,
+            transcript=transcript,
+            voicemail_link=voicemail_link,
+            voicemail_message_id=voicemail_message_id,
+            composed_log_details=composed_log_details,
+            hashed_account_id=hashed_account_id,
+            is_from_sscl=is_from_sscl,
+            proxy_config=proxy_config,
+            **ring_sense,
+        )
+
+    def get_call_log(
+        self,
+        *,
+        user: Any,
+        telephony_session_id: Any,
+        call_log_id: Any,
+        contact_id: Any,
+        auth_header: Any,
+        proxy_config: Any,
+    ) -> Awaitable[Any]:
+        """``getCallLog``."""
+        return self.call(
+            "getCallLog",
+            user=user,
+            telephony_session_id=telephony_session_id,
+            call_log_id=call_log_id,
+            contact_id=contact_id,
+            auth_header=auth_header,
+            proxy_config=proxy_config,
+        )
+
+    def update_call_log(
+        self,
+        *,
+        user: Any,
+        existing_call_log: Any,
+        auth_header: Any,
+        recording_link: Any,
+        recording_download_link: Any,
+        voicemail_link: Any,
+        voicemail_message_id: Any,
+        subject: Any,
+        note: Any,
+        start_time: Any,
+        duration: Any,
+        result: Any,
+        ai_note: Any,
+        transcript: Any,
+        legs: Any,
+        additional_submission: Any,
+        composed_log_details: Any,
+        existing_call_log_details: Any,
+        hashed_account_id: Any,
+        is_from_sscl: Any,
+        proxy_config: Any,
+        **ring_sense: Any,
+    ) -> Awaitable[Any]:
+        """``updateCallLog`` (``PATCH /callLog`` and the async plugins' note both call it)."""
+        return self.call(
+            "updateCallLog",
+            user=user,
+            existing_call_log=existing_call_log,
+            auth_header=auth_header,
+            recording_link=recording_link,
+            recording_download_link=recording_download_link,
+            voicemail_link=voicemail_link,
+            voicemail_message_id=voicemail_message_id,
+            subject=subject,
+            note=note,
+            start_time=start_time,
+            duration=duration,
+            result=result,
+            ai_note=ai_note,
+            transcript=transcript,
+            legs=legs,
+            additional_submission=additional_submission,
+            composed_log_details=composed_log_details,
+            existing_call_log_details=existing_call_log_details,
+            hashed_account_id=hashed_account_id,
+            is_from_sscl=is_from_sscl,
+            proxy_config=proxy_config,
+            **ring_sense,
+        )
+
+    def upsert_call_disposition(
+        self,
+        *,
+        user: Any,
+        existing_call_log: Any,
+        auth_header: Any,
+        dispositions: Any,
+        proxy_config: Any,
+    ) -> Awaitable[Any]:
+        """``upsertCallDisposition``."""
+        return self.call(
+            "upsertCallDisposition",
+            user=user,
+            existing_call_log=existing_call_log,
+            auth_header=auth_header,
+            dispositions=dispositions,
+            proxy_config=proxy_config,
+        )
+
+    def create_message_log(self, **kwargs: Any) -> Awaitable[Any]:
+        """``createMessageLog`` (its arguments differ between shared and one-to-one SMS)."""
+        return self.call("createMessageLog", **kwargs)
+
+    def update_message_log(self, **kwargs: Any) -> Awaitable[Any]:
+        """``updateMessageLog``."""
+        return self.call("updateMessageLog", **kwargs)
+
 
 async def _raise(exc: Exception) -> Any:
     raise exc

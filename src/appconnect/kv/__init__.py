@@ -2,6 +2,7 @@
 
 from appconnect.kv.base import KeyValueStore, LockTimeout
 from appconnect.kv.memory import MemoryStore
+from appconnect.kv.stamps import Stamps, StampUnavailable
 
 
 def create_store(redis_url: str | None) -> KeyValueStore:
@@ -13,4 +14,11 @@ def create_store(redis_url: str | None) -> KeyValueStore:
     return MemoryStore()
 
 
-__all__ = ["KeyValueStore", "LockTimeout", "MemoryStore", "create_store"]
+__all__ = [
+    "KeyValueStore",
+    "LockTimeout",
+    "MemoryStore",
+    "StampUnavailable",
+    "Stamps",
+    "create_store",
+]

@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from appconnect.kv.base import LockTimeout
+from appconnect.kv.ratelimit import Limiter, local_limiter
 
 
 class MemoryStore:
+    shared = False
+
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -63,6 +66,9 @@ class MemoryStore:
                 del self._waiters[name]
                 if not lock.locked():
                     self._locks.pop(name, None)
+
+    def rate_limiter(self, name: str, per_second: float) -> Limiter:
+        return local_limiter(name, per_second)
 
     async def close(self) -> None:
         self._data.clear()

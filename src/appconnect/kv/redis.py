@@ -9,11 +9,14 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from appconnect.kv.base import LockTimeout
+from appconnect.kv.ratelimit import SharedRateLimiter
 
 _PREFIX = "appconnect:"
 
 
 class RedisStore:
+    shared = True
+
     def __init__(self, url: str) -> None:
         self.client: Redis = Redis.from_url(url, decode_responses=True)
 
@@ -49,6 +52,10 @@ class RedisStore:
                 await lock.release()
             except LockError:
                 pass  # expired while held; someone else may own it now
+
+    def rate_limiter(self, name: str, per_second: float) -> SharedRateLimiter:
+        """A request budget shared with every process using this Redis."""
+        return SharedRateLimiter(self.client, _PREFIX + "rate:" + name, per_second)
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -4,8 +4,10 @@ Two schemes live here:
 
 * :class:`SecretBox` (ours): AES-256-GCM with a random nonce and a key derived from
   ``APP_SERVER_SECRET_KEY`` by HKDF. CRM access/refresh tokens and API keys in the ``users`` table
-  are stored this way. Values carry a ``gcm1:`` prefix, so rows written by a reference deployment
-  (plain text) are still read as they are and get encrypted on their next save.
+  are stored this way, and so are the secret-named keys of ``platformAdditionalInfo`` (an API-key
+  login's auth-page fields land there, ``apiKey`` included; see ``store.users``). Values carry a
+  ``gcm1:`` prefix, so rows written by a reference deployment (plain text) are still read as they
+  are and get encrypted on their next save.
 * :func:`encrypt_field` / :func:`decrypt_field`: the reference's per-field envelope for managed
   auth values (AES-256-CBC, zero IV, hex), kept byte-compatible so a reference database can be
   adopted. Its fixed IV leaks equality of values; we only use it where compatibility demands it.
@@ -18,6 +20,7 @@ import json
 import os
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -58,6 +61,18 @@ class SecretBox:
             return self._aead.decrypt(raw[:12], raw[12:], None).decode("utf-8")
         except Exception as exc:  # cryptography raises InvalidTag
             raise DecryptionError("stored secret could not be decrypted") from exc
+
+    def encrypt_value(self, value: Any) -> Any:
+        """Any JSON value, sealed as a string (its type comes back with :meth:`decrypt_value`)."""
+        if value is None:
+            return None
+        return self.encrypt(orjson.dumps(value).decode("utf-8"))
+
+    def decrypt_value(self, stored: Any) -> Any:
+        """The value :meth:`encrypt_value` sealed; anything else (legacy plain text) as it is."""
+        if not isinstance(stored, str) or not stored.startswith(_PREFIX):
+            return stored
+        return orjson.loads(self.decrypt(stored) or "null")
 
     @staticmethod
     def is_encrypted(stored: str | None) -> bool:

@@ -212,8 +212,7 @@ async def _call_connector(
             result=log_info.get("result"),
             **sense,
         )
-    result = await view.call(
-        "createCallLog",
+    result = await view.create_call_log(
         user=auth.user,
         contact_info=contact_info,
         auth_header=auth.auth_header,

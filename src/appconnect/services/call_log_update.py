@@ -112,8 +112,7 @@ async def _write(
     composed, existing_details = await _recompose(rt, caller, view, auth, link, body)
     return obj(
         to_wire(
-            await view.call(
-                "updateCallLog",
+            await view.update_call_log(
                 user=auth.user,
                 existing_call_log=link.to_wire(),
                 auth_header=auth.auth_header,

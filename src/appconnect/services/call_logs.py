@@ -187,8 +187,7 @@ async def user_with_token(rt: Runtime, user_id: str) -> User | None:
 async def get_call_log(view: ConnectorView, auth: AuthContext, link: CallLogLink) -> dict[str, Any]:
     """The connector's ``getCallLog`` for one link row, as a wire dict."""
     result = to_wire(
-        await view.call(
-            "getCallLog",
+        await view.get_call_log(
             user=auth.user,
             telephony_session_id=link.id,
             call_log_id=link.third_party_log_id,
@@ -282,8 +281,7 @@ async def upsert_call_disposition(
             return SESSION_REVOKED
         async with log_locks(rt).hold(caller.platform, link.third_party_log_id):
             result = to_wire(
-                await view.call(
-                    "upsertCallDisposition",
+                await view.upsert_call_disposition(
                     user=auth.user,
                     existing_call_log=link.to_wire(),
                     auth_header=auth.auth_header,

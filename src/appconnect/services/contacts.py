@@ -5,6 +5,7 @@ Behaviour follows http-contact-logging.md §2 and connector-interface.md §7. Tw
 * **Coalescing.** A call pop makes every softphone of an account look the same number up at
   once. Identical uncached look-ups for one account (same platform, number, format options) share
   one in-flight connector call: the first request starts it as a task, later ones await that task.
+  With Redis, worker processes share it as well (:mod:`appconnect.services.shared_flights`).
   The task is shielded, so a caller that disconnects cannot cancel the CRM call the others are
   waiting for. Sharing across users of one account is what the reference's account-wide contact
   cache already does, only earlier.
@@ -29,6 +30,7 @@ from appconnect.runtime import Runtime
 from appconnect.services.contact_cache import drop_contacts, get_cached_contacts, store_contacts
 from appconnect.services.credentials import AuthContext, authenticate
 from appconnect.services.errors import SESSION_REVOKED, api_error_result, failure, warning
+from appconnect.services.shared_flights import across_workers, flight_key
 from appconnect.store.users import User
 
 INFLIGHT_STATE_KEY = "contacts.inflight"
@@ -142,8 +144,7 @@ async def _look_up(rt: Runtime, user: User, q: PhoneLookup) -> dict[str, Any]:
     view, ctx = await _authenticated(rt, q.platform, user)
     if ctx is None:
         return dict(SESSION_REVOKED)
-    raw = await view.call_object(
-        "findContact",
+    raw = await view.find_contact(
         user=ctx.user,
         auth_header=ctx.auth_header,
         phone_number=q.phone_number,
@@ -250,7 +251,13 @@ async def _find(rt: Runtime, user: User, q: PhoneLookup) -> dict[str, Any]:
             return cached
 
     async def work() -> _Shared:
-        return _Shared(await _look_up(rt, user, q), user.id)
+        async def look_up() -> dict[str, Any]:
+            return {"result": await _look_up(rt, user, q), "userId": user.id}
+
+        # Workers in other processes (with Redis) share it too; see services.shared_flights.
+        wait = rt.settings.http_timeout + 5
+        done = await across_workers(rt, flight_key("lookup", *key), look_up, wait=wait)
+        return _Shared(done["result"], str(done["userId"]))
 
     shared = await _coalesced(rt, key, work)
     if shared.result.get("isRevokeUserSession") and shared.user_id != user.id:
@@ -294,8 +301,7 @@ async def create_contact(
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
-        raw = await view.call_object(
-            "createContact",
+        raw = await view.create_contact(
             user=ctx.user,
             auth_header=ctx.auth_header,
             phone_number=new.phone_number,
@@ -328,8 +334,7 @@ async def find_contact_with_name(
         view, ctx = await _authenticated(rt, platform, user)
         if ctx is None:
             return dict(SESSION_REVOKED)
-        raw = await view.call_object(
-            "findContactWithName",
+        raw = await view.find_contact_with_name(
             user=ctx.user,
             auth_header=ctx.auth_header,
             name=UNSET if name is None else name,

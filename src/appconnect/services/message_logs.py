@@ -117,11 +117,17 @@ class _Flow:
             "proxy_config": self.auth.proxy_config,
         }
 
-    async def call(self, name: str, **kwargs: Any) -> dict[str, Any]:
-        """Call a connector interface; its result must be an object (it becomes the reply's)."""
-        result = to_wire(await self.view.call(name, **self.common(), **kwargs))
-        if result is None and name == "updateMessageLog":
-            result = {}  # spec quirk 7: an update returning nothing succeeded silently
+    async def create(self, **kwargs: Any) -> dict[str, Any]:
+        """``createMessageLog``; its result must be an object (it becomes the reply's)."""
+        result = to_wire(await self.view.create_message_log(**self.common(), **kwargs))
+        return self._answered("createMessageLog", result)
+
+    async def update(self, **kwargs: Any) -> dict[str, Any]:
+        """``updateMessageLog``; nothing returned reads as success (spec quirk 7)."""
+        result = to_wire(await self.view.update_message_log(**self.common(), **kwargs))
+        return self._answered("updateMessageLog", {} if result is None else result)
+
+    def _answered(self, name: str, result: Any) -> dict[str, Any]:
         if not isinstance(result, dict):
             raise TypeError(f"{name} must return an object")
         self.return_message = result.get("returnMessage", _OMIT)
@@ -229,9 +235,7 @@ def _conversation(flow: _Flow, log_info: Mapping[str, Any], suffix: str) -> Conv
 
 
 async def _log_shared(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[str, Any]) -> None:
-    log_format = await flow.view.call_positional(
-        "getLogFormatType", flow.platform, flow.auth.proxy_config
-    )
+    log_format = await flow.view.get_log_format_type(flow.platform, flow.auth.proxy_config)
     content = compose_shared_sms(
         log_format=log_format if isinstance(log_format, str) else "",
         conversation=log_info,
@@ -242,16 +246,14 @@ async def _log_shared(flow: _Flow, body: Mapping[str, Any], log_info: Mapping[st
     resolution = await flow.links.resolve(conv)
     if isinstance(resolution, Existing):
         async with log_locks(flow.rt).hold(flow.platform, resolution.third_party_log_id):
-            await flow.call(
-                "updateMessageLog",
+            await flow.update(
                 shared_sms_log_content=content,
                 existing_message_log=resolution.record,
             )
         return
 
     async def create() -> str | None:
-        result = await flow.call(
-            "createMessageLog",
+        result = await flow.create(
             shared_sms_log_content=content,
             hashed_account_id=flow.hashed_account_id,
         )
@@ -322,8 +324,7 @@ async def _create(state: _Normal, first: _Message, rest: list[_Message]) -> bool
 
     async def create() -> str | None:
         media = derive_media(first.message, state.rc_access_token)
-        result = await flow.call(
-            "createMessageLog",
+        result = await flow.create(
             correspondents=state.correspondents,
             assignee_name=flow.captured.assignee_name,
             owner_name=flow.captured.owner_name,
@@ -385,8 +386,7 @@ async def _send_updates(state: _Normal, existing: Existing, reserved: list[_Mess
     for index, item in enumerate(reserved):
         try:
             media = derive_media(item.message, state.rc_access_token)
-            await flow.call(
-                "updateMessageLog",
+            await flow.update(
                 assignee_name=flow.captured.assignee_name,
                 owner_name=flow.captured.owner_name,
                 existing_message_log=existing.record,

@@ -94,7 +94,7 @@ async def update_settings(
     updated = await rt.db.write(work)
     if updated is None:
         return None
-    rt.users.forget(user_id)
+    await rt.users.invalidate(user_id)
     return updated
 
 

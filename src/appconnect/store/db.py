@@ -39,6 +39,11 @@ T = TypeVar("T")
 # come back to the event loop in one wake-up instead of one each (PATCH /callLog ~1,140 -> ~1,400).
 BATCH_MAX = 32
 
+# PostgreSQL advisory-lock key held while migrating (any fixed 64-bit number; "appcmigr").
+MIGRATION_LOCK_KEY = 0x617070636D696772
+# How long a process waits for another one's migration before giving up with an error.
+MIGRATION_WAIT = 60.0
+
 # The databases the server runs on; both speak INSERT ... ON CONFLICT.
 DIALECTS = ("sqlite", "postgresql")
 
@@ -78,6 +83,10 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class MigrationLockTimeout(RuntimeError):
+    """Another process kept migrating the database for longer than we were willing to wait."""
 
 
 class Database:
@@ -229,9 +238,17 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (creating tables that are missing)."""
+    async def migrate(self, *, wait: float = MIGRATION_WAIT) -> None:
+        """Bring the schema to the newest Alembic revision (creating tables that are missing).
+
+        On PostgreSQL the migration runs under a transaction-level advisory lock, so when
+        several workers or hosts start together exactly one migrates; the others wait for it
+        (at most ``wait`` seconds, then :class:`MigrationLockTimeout`), and then find the schema
+        at the newest revision and do nothing. (SQLite serializes DDL by its own write lock.)
+        """
         async with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                await _lock_migrations(conn, wait)
             await conn.run_sync(_upgrade_to_head)
 
     async def dispose(self) -> None:
@@ -255,6 +272,24 @@ class Database:
         if conn is not None:
             self._threads.conn = None
             conn.close()
+
+
+async def _lock_migrations(conn: Any, wait: float) -> None:
+    """Take the migration lock for the rest of ``conn`` 's transaction, polling until ``wait``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    query = text("SELECT pg_try_advisory_xact_lock(:key)")
+    waited = False
+    while not (await conn.execute(query, {"key": MIGRATION_LOCK_KEY})).scalar():
+        if not waited:
+            waited = True
+            logger.info("another process is migrating the database: waiting for it")
+        if loop.time() >= deadline:
+            raise MigrationLockTimeout(
+                f"another process has been migrating the database for more than {wait:g} s "
+                "(advisory lock held); start again once it has finished"
+            )
+        await asyncio.sleep(min(0.25, max(0.0, deadline - loop.time())))
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -178,8 +178,7 @@ async def _append(rt: Runtime, data: Mapping[str, Any], link: CallLogLink, note:
     new_note = joined_note(existing_note, note)
     inputs = update_inputs(obj(data.get("incomingData")))
     composed = await _compose(rt, view, platform, auth, link, existing_body, new_note, inputs)
-    await view.call(
-        "updateCallLog",
+    await view.update_call_log(
         user=auth.user,
         existing_call_log=link.to_wire(),
         auth_header=auth.auth_header,

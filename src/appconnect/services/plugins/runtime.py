@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,8 +31,6 @@ TOKEN_SYNC_URL_NOT_SET = "Plugin token sync URL is not set"
 INVALID_PAYLOAD = "Plugin returned an invalid payload"
 DISPATCH_FAILED = "Async plugin dispatch failed"
 CALLBACK_PATH = "/plugin/async-callback/"
-
-_BACKGROUND = "plugin_background_tasks"
 
 
 async def _plugins(rt: Runtime, user: User) -> list[InstalledPlugin]:
@@ -232,7 +229,7 @@ async def _notify(
         return
     token = synced.refreshed_token or plugin.token
     envelope = {"data": {"logInfo": body}, "config": plugin_config}
-    _in_background(rt, _fire(rt, plugin, token, envelope))
+    rt.spawn(_fire(rt, plugin, token, envelope), name=f"async plugin {plugin.id} notification")
     await _keep_token(rt, user, plugin, synced.refreshed_token)
 
 
@@ -241,10 +238,3 @@ async def _fire(rt: Runtime, plugin: InstalledPlugin, token: str, envelope: Any)
         await client.post(rt, plugin.endpoint_url, token, envelope, missing=URL_NOT_SET)
     except Exception as exc:
         logger.warning("async plugin %s invocation failed: %r", plugin.id, exc)
-
-
-def _in_background(rt: Runtime, work: Any) -> None:
-    tasks: set[asyncio.Task[None]] = rt.state.setdefault(_BACKGROUND, set())
-    task = asyncio.ensure_future(work)
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
