@@ -174,7 +174,7 @@ def machine_info(server_python: str, appconnect_bin: list[str]) -> dict[str, str
             "-c",
             "import importlib.metadata as m, sys; print(sys.version.split()[0], *("
             "f'{p}={m.version(p)}' for p in ('uvicorn', 'uvloop', 'httptools', 'fastapi', "
-            "'starlette', 'sqlalchemy', 'aiosqlite', 'httpx2', 'aiohttp', 'orjson')))",
+            "'starlette', 'sqlalchemy', 'aiosqlite', 'httpx2', 'aiohttp', 'orjson', 'granian')))",
         ]
     ).split()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None

@@ -68,6 +68,7 @@ RATIO_TARGETS = {
     "messageLog": 5.0,
 }
 SERVERS = ("appconnect", "reference")
+DISTURBED_PCT = 20.0  # other processes' CPU (% of a core) above which a sample is flagged
 
 
 # -- the table (pure: tested without processes) ----------------------------------------------
@@ -199,6 +200,12 @@ def round_details(rows: Sequence[Row], samples: Sequence[Sample]) -> str:
         )
         out.append(f"- {r.label}: {per}")
     for s in samples:
+        other = s.cpu_pct.get("other", 0.0)
+        if other > DISTURBED_PCT:
+            out.append(
+                f"- {BY_KEY[s.key].label}, {s.server}, round {s.round}: disturbed (other processes "
+                f"used {other:.0f}% of a core)"
+            )
         if s.skipped:
             out.append(f"- {BY_KEY[s.key].label}, {s.server}, round {s.round}: {s.skipped}")
         elif s.errors:

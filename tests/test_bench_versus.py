@@ -153,3 +153,16 @@ def test_reference_install_stays_outside_the_repository() -> None:
     assert not versus.DEFAULT_CACHE.is_relative_to(ROOT)
     assert any(p.startswith("@app-connect/core@1.7.41") for p in versus.REFERENCE_PACKAGES)
     assert any(p.startswith("node-fetch@") for p in versus.REFERENCE_PACKAGES)
+
+
+def test_samples_disturbed_by_other_processes_are_flagged() -> None:
+    busy = sample("appconnect", "contact", 2, 900, 80)
+    busy.cpu_pct = {"server": 90.0, "other": 75.0}
+    quiet = sample("reference", "contact", 2, 200, 300)
+    quiet.cpu_pct = {"server": 100.0, "other": 3.0}
+    rows = summarise([busy, quiet])
+    text = versus.round_details(rows, [busy, quiet])
+    assert (
+        "GET /contact, appconnect, round 2: disturbed (other processes used 75% of a core)" in text
+    )
+    assert "reference, round 2: disturbed" not in text
