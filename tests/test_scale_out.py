@@ -352,3 +352,24 @@ def test_without_redis_each_worker_has_its_own_budget() -> None:
 
     limiter = MemoryStore().rate_limiter("https://crm.example", 5)
     assert isinstance(limiter, AsyncLimiter)
+
+
+async def test_look_ups_still_work_while_redis_is_down(make_settings: Any) -> None:
+    from appconnect.kv.redis import RedisStore
+
+    crm = FakeCrm()
+    jane = {"id": "c-1", "name": "Jane", "phone": "+14155550100"}
+    crm.on("GET", "/contacts", json=[jane])
+    dead = RedisStore("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    registry = ConnectorRegistry()
+    from tests.fakes import FakeCrmConnector
+
+    registry.register(FakeCrmConnector())
+    app = create_app(registry, settings=make_settings(APPCONNECT_USER_CACHE_TTL=60),
+                     http_transport=crm.transport, kv=dead)  # fmt: skip
+    async with serve(app) as (client, rt):
+        token = await add_user(rt, "u1", "testcrm")
+        for _ in range(2):  # users read from the database, the look-up made alone
+            reply = await client.get("/contact", params={"phoneNumber": "+14155550100"},
+                                     headers=bearer(token))  # fmt: skip
+            assert reply.json()["contact"] == [jane], reply.text
