@@ -368,7 +368,7 @@ async def test_look_ups_still_work_while_redis_is_down(make_settings: Any) -> No
     app = create_app(registry, settings=make_settings(APPCONNECT_USER_CACHE_TTL=60),
                      http_transport=crm.transport, kv=dead)  # fmt: skip
     async with serve(app) as (client, rt):
-        token = await add_user(rt, "u1", "testcrm")
+        token = await add_user(rt, "u1", "testcrm", rc_account_id="acc-1")
         for _ in range(2):  # users read from the database, the look-up made alone
             reply = await client.get("/contact", params={"phoneNumber": "+14155550100"},
                                      headers=bearer(token))  # fmt: skip
