@@ -128,21 +128,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU time of a process and its descendants (``serve --workers``: the workers)."""
-    total, seen, todo = 0.0, set(), [pid]
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (granian serves from a child of ``appconnect``)."""
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        total += cpu_seconds(current)
+        found.append(current)
         for task in Path(f"/proc/{current}/task").glob("*/children"):
             try:
                 todo.extend(int(x) for x in task.read_text().split())
             except (OSError, ValueError):
                 pass
-    return total
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in descendants(pid))
 
 
 def children_cpu() -> float:
@@ -165,7 +166,7 @@ def machine_seconds() -> tuple[float, float]:
 def cpu_sample(st: Stack) -> dict[str, float]:
     procs, irq = machine_seconds()
     return {
-        "server": tree_cpu(st.app_proc.pid),
+        "server": tree_cpu_seconds(st.app_proc.pid),
         "crm": cpu_seconds(st.crm_proc.pid),
         "wrk": children_cpu(),
         "procs": procs,
@@ -231,11 +232,11 @@ class Setup:
             return "1 process, SQLite"
         return f"{self.workers} workers, PostgreSQL + Redis"
 
-    def describe(self) -> str:
+    def describe(self, server: str) -> str:
         if not self.database_url:
-            return "1 process, SQLite (fresh file), in-memory KV, IS_PROD"
+            return f"1 process on {server}, SQLite (fresh file), in-memory KV, IS_PROD"
         return (
-            f"{self.workers} worker processes, PostgreSQL (fresh schema) + Redis "
+            f"{self.workers} worker processes on {server}, PostgreSQL (fresh schema) + Redis "
             "(appconnect keys cleared), IS_PROD"
         )
 
@@ -309,8 +310,9 @@ class Stack:
 
 @contextmanager
 def stack(
-    latency_ms: int, python: str, appconnect: list[str], keep: bool, setup: Setup
-) -> Iterator[Stack]:
+    latency_ms: int, python: str, appconnect: list[str], keep: bool, server: str = "granian",
+    setup: Setup = Setup("sqlite"),
+) -> Iterator[Stack]:  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix=f"appconnect-bench-{latency_ms}ms-"))
     crm_port, app_port = free_port(), free_port()
     crm_log, app_log = tmp / "fake_crm.log", tmp / "server.log"
@@ -331,7 +333,7 @@ def stack(
         "BENCH_CRM_URL": f"http://127.0.0.1:{crm_port}",
     }
     app_cmd = [*appconnect, "serve", "bench.connector:app_factory", "--port", str(app_port)]
-    app_cmd += ["--log-level", "warning"]
+    app_cmd += ["--log-level", "warning", "--server", server]
     if setup.database_url:
         reset_stores(python, setup)
         server_env["DATABASE_URL"] = setup.database_url
@@ -544,6 +546,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each timed run, wait up to this many seconds for other processes to go "
         "quiet (0: do not wait)",
     )
+    parser.add_argument(
+        "--server",
+        choices=("granian", "uvicorn"),
+        default="granian",
+        help="appconnect serve --server (default granian)",
+    )
     parser.add_argument("--keep-tmp", action="store_true", help="keep DBs and process logs")
     parser.add_argument(
         "--setup",
@@ -555,7 +563,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="pg-redis: worker processes")
     parser.add_argument(
         "--pg-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/appconnect_bench"),
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/appconnect_bench"
+        ),
         help="pg-redis: a database for the benchmark ('bench' in its name; created if missing, "
         "its schema dropped first)",
     )
@@ -594,7 +604,7 @@ def run_latency(
 ) -> list[report.Result]:  # fmt: skip
     print(f"\n== {setup.title}: fake CRM at {latency} ms, {conns} connections ==", flush=True)
     results: list[report.Result] = []
-    with stack(latency, python, appconnect, args.keep_tmp, setup) as st:
+    with stack(latency, python, appconnect, args.keep_tmp, args.server, setup) as st:
         token = login(st)
         st.app.token = token
         # The login sends no RingCentral token, so the user has no rcAccountId (checked on
@@ -631,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": f"{args.warmup:g}s",
         "wrk threads": args.threads,
         "quick": args.quick,
-        "server": " | ".join(setup.describe() for setup in setups),
+        "server": " | ".join(setup.describe(args.server) for setup in setups),
     }
     everything: list[report.Result] = []
     for latency, conns in zip(args.latencies, args.conns, strict=True):

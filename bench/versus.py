@@ -330,6 +330,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wait-quiet", type=float, default=15.0, help="see bench/run.py")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--results-dir", type=Path, default=BENCH / "results")
+    parser.add_argument(
+        "--server",
+        choices=("granian", "uvicorn"),
+        default="granian",
+        help="appconnect serve --server (default granian)",
+    )
     parser.add_argument("--keep-tmp", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 on a FAIL, 2 on a skip")
     args = parser.parse_args(argv)
@@ -356,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     info["reference"] = f"@app-connect/core {REFERENCE_VERSION}"
     samples: list[Sample] = []
     with ExitStack() as stacks:
-        ours = stacks.enter_context(run.stack(0, python, appconnect, args.keep_tmp))
+        ours = stacks.enter_context(run.stack(0, python, appconnect, args.keep_tmp, args.server))
         theirs = stacks.enter_context(reference_stack(cache, python, args.keep_tmp))
         servers = {"appconnect": ours, "reference": theirs}
         tokens = {}
@@ -398,7 +404,8 @@ def render(
     conf = (
         f"rounds={args.rounds} (interleaved, order alternating), wrk -t{args.threads} "
         f"-c{args.connections} -d{args.duration:g}s after {args.warmup:g}s warm-up, fake CRM at "
-        "0 ms (one per server, same program), each server 1 process with an empty SQLite file"
+        f"0 ms (one per server, same program), each server 1 process with an empty SQLite file; "
+        f"appconnect serve --server {args.server}"
     )
     return (
         f"# appconnect vs @app-connect/core {REFERENCE_VERSION}, side by side\n\n{meta}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import importlib
 import json
 import logging
@@ -35,6 +36,13 @@ proxy_app = typer.Typer(
 app.add_typer(proxy_app, name="proxy")
 
 DEMO_TARGET = "appconnect.cli:demo_app"
+
+
+class Server(enum.StrEnum):
+    """The HTTP servers ``appconnect serve`` can run the app on."""
+
+    uvicorn = "uvicorn"
+    granian = "granian"
 
 
 def demo_app() -> Any:
@@ -151,8 +159,16 @@ def serve(
     timeout_graceful_shutdown: Annotated[
         int, typer.Option(min=0, help="Seconds SIGTERM waits for requests in progress.")
     ] = DEFAULT_TIMEOUT_GRACEFUL_SHUTDOWN,
+    server: Annotated[
+        Server,
+        typer.Option(
+            envvar="APPCONNECT_SERVER",
+            help="HTTP server: uvicorn, or granian (Rust HTTP/1.1 I/O: less CPU per request; "
+            "see docs/deployment.md for how the limits map).",
+        ),
+    ] = Server.uvicorn,
 ) -> None:
-    """Serve a connector app over HTTP with uvicorn."""
+    """Serve a connector app over HTTP with uvicorn (or granian)."""
     import uvicorn
 
     from appconnect.serving import ENV_LIMIT_CONNECTIONS, ENV_TIMEOUT_HEADER, GuardedHTTPProtocol
@@ -174,6 +190,24 @@ def serve(
             _migrate(settings.database_url)
             os.environ["DISABLE_SYNC_DB_TABLE"] = "true"
     typer.echo(f"appconnect {__version__} serving {import_string} on http://{host}:{port}")
+    if server is Server.granian:
+        from appconnect.serving import serve_granian
+
+        serve_granian(
+            import_string,
+            factory=factory,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_level=level,
+            log_config=log_config,
+            access_log=env.access_log,
+            timeout_header=timeout_header,
+            limit_connections=limit_connections,
+            timeout_graceful_shutdown=timeout_graceful_shutdown,
+        )
+        return
     uvicorn.run(
         import_string,
         factory=factory,

@@ -97,3 +97,59 @@ class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         if getattr(self, "cycle", None) is self._armed_for and transport is not None:
             if not transport.is_closing():
                 transport.close()
+
+
+def serve_granian(
+    import_string: str,
+    *,
+    factory: bool,
+    host: str,
+    port: int,
+    workers: int,
+    reload: bool,
+    log_level: str,
+    log_config: dict[str, Any] | None,
+    access_log: bool,
+    timeout_header: float,
+    limit_connections: int,
+    timeout_graceful_shutdown: int,
+) -> None:
+    """``appconnect serve --server granian``: the same app on granian (public API only).
+
+    Why: granian parses HTTP and writes answers in Rust, off the Python thread; on the
+    side-by-side bench (``bench/versus.py``) that is a fifth less server CPU per call-log update
+    than uvicorn with httptools and uvloop. The limits map onto granian's own: the header
+    deadline onto ``http1_settings.header_read_timeout``, the connection cap onto
+    ``backpressure`` (requests handled at once; granian holds further connections in the
+    accept backlog rather than answering 503), the graceful-shutdown wait onto
+    ``workers_kill_timeout``. ``X-Forwarded-*`` headers are not applied (nothing on the request
+    path reads the client address).
+    """
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings
+
+    try:
+        import uvloop  # noqa: F401
+
+        loop = Loops.uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        loop = Loops.auto
+    Granian(
+        import_string,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,  # with lifespan: the app's start-up and shutdown run
+        factory=factory,
+        workers=workers,
+        reload=reload,
+        loop=loop,
+        websockets=False,  # no route speaks WebSocket (MCP streams over SSE)
+        backpressure=limit_connections,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, int(timeout_header * 1000))),
+        workers_kill_timeout=max(1, timeout_graceful_shutdown),
+        log_enabled=True,
+        log_level=log_level,  # type: ignore[arg-type]
+        log_dictconfig=log_config,
+        log_access=access_log,
+    ).serve()

@@ -1,4 +1,5 @@
-"""End to end: the `appconnect serve` command, a real uvicorn process, the demo connector."""
+"""End to end: the `appconnect serve` command, a real server process (uvicorn, the default, and
+granian, ``--server granian``), the demo connector."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["uvicorn", "granian"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("server")
+    server_name = str(request.param)
     port = _free_port()
     env = {
         k: v
@@ -31,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     cli = Path(sys.executable).with_name("appconnect")
     proc = subprocess.Popen(
-        [str(cli), "serve", "--port", str(port), "--log-level", "warning"],
+        [str(cli), "serve", "--port", str(port), "--log-level", "warning", "--server", server_name],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -52,7 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=10)  # SIGTERM ends either server (granian: its worker too)
+    assert proc.returncode is not None
     # The embedded default: a SQLite file and a persisted development secret in the cwd.
     assert (workdir / "appconnect.db").exists()
     assert (workdir / ".appconnect-secret").exists()
@@ -173,10 +178,16 @@ def test_ctrl_c_after_reads_and_writes_exits_cleanly(tmp_path: Path) -> None:
             login = client.post("/apiKeyLogin", json={"platform": "demo", "apiKey": "k"})
             headers = {"Authorization": f"Bearer {login.json()['jwtToken']}"}
             client.get("/contact", params={"phoneNumber": "+16505550100"}, headers=headers)
-            body = {"logInfo": {"id": "c1", "sessionId": "s1", "direction": "Inbound",
-                                "from": {"phoneNumber": "+16505550100"},
-                                "to": {"phoneNumber": "+1"}},
-                    "contactId": "sample-ada"}
+            body = {
+                "logInfo": {
+                    "id": "c1",
+                    "sessionId": "s1",
+                    "direction": "Inbound",
+                    "from": {"phoneNumber": "+16505550100"},
+                    "to": {"phoneNumber": "+1"},
+                },
+                "contactId": "sample-ada",
+            }
             assert client.post("/callLog", json=body, headers=headers).json()["successful"]
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=20)

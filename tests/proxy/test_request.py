@@ -7,7 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.proxy._proxy_helpers import example
 
+from appconnect.connectors.proxy.context import OPERATION_INPUTS, build_context, python_arg
 from appconnect.connectors.proxy.request import (
     ProxyConfigError,
     build_request,
@@ -15,6 +19,7 @@ from appconnect.connectors.proxy.request import (
     join_url,
 )
 from appconnect.connectors.proxy.template import UNDEFINED
+from appconnect.store.users import User
 
 CTX: dict[str, Any] = {
     "user": {"accessToken": "tok", "id": "u1"},
@@ -268,3 +273,43 @@ def test_scalar_body_is_a_config_error() -> None:
 def test_timeout(raw: Any, seconds: float) -> None:
     config = {"requestDefaults": {"timeoutSeconds": raw}}
     assert build_request(config, {"url": "https://x.example"}, CTX).timeout == seconds
+
+
+# -- property: whole requests from arbitrary flow data ------------------------------------------
+
+_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+_CONFIGS = {name: example(name) for name in ("nimbus", "kitchen")}
+_OPERATIONS = [(c, op) for c, config in _CONFIGS.items() for op in config["operations"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    which=st.sampled_from(_OPERATIONS),
+    inputs=st.dictionaries(
+        st.sampled_from(sorted({n for names in OPERATION_INPUTS.values() for n in names})),
+        _VALUE,
+    ),
+    info=st.dictionaries(st.sampled_from(["workspaceId", "tenant", "proxyId", "x"]), _VALUE),
+    token=st.none() | st.text(max_size=12),
+)
+def test_requests_build_from_any_flow_data(
+    which: tuple[str, str], inputs: dict[str, Any], info: dict[str, Any], token: str | None
+) -> None:
+    """The complete request (URL, query, headers, auth, body) of every operation of both example
+    configs is built, never raised, whatever values the flow and the user row hold."""
+    config_name, name = which
+    config = _CONFIGS[config_name]
+    user = User(id="u-1-x", access_token=token, platform_additional_info=info)
+    kwargs = {python_arg(k): v for k, v in inputs.items()}
+    context = build_context(name, kwargs, user=user, auth_header="Basic eA==", secret_key="s")
+    request = build_request(config, config["operations"][name], context, "Basic eA==")
+    assert request.method in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    assert request.url.startswith("https://")
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in request.headers)
+    assert request.content is None or isinstance(request.content, bytes)

@@ -63,6 +63,26 @@ async def test_a_config_stored_in_the_database_is_used_without_restart(settings:
         assert await configs.get("db-1") is None
 
 
+async def test_an_oauth_client_secret_is_encrypted_in_the_table(settings: Settings) -> None:
+    config = example("nimbus")
+    config["auth"] = {"type": "oauth", "clientId": "cid", "clientSecret": "client-s3cret",
+                      "tokenUrl": "https://app.nimbuscrm.example/oauth/token"}  # fmt: skip
+    configs = ProxyConfigs()
+    async with serve(proxy_app(settings, FakeCrm(), configs)) as (_, rt):
+        await configs.put("oauth-1", config)
+        async with rt.db.session() as session:
+            raw = (await session.execute(text('SELECT config FROM "proxyConfigs"'))).scalar_one()
+        assert "client-s3cret" not in str(raw)
+        stored = raw if isinstance(raw, dict) else json.loads(raw)
+        assert stored["auth"]["clientSecret"].startswith("gcm1:")
+        assert stored["auth"]["clientId"] == "cid"
+        configs.forget("oauth-1")
+        loaded = await configs.get("oauth-1")
+        assert loaded is not None and loaded["auth"]["clientSecret"] == "client-s3cret"
+        info = await ProxyConnector(configs).get_oauth_info(proxy_id="oauth-1")
+        assert info["clientSecret"] == "client-s3cret"
+
+
 async def test_database_configs_win_over_files_and_files_over_the_url(
     settings: Settings, tmp_path: Path
 ) -> None:

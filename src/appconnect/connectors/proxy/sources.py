@@ -12,8 +12,9 @@ Three sources, asked in this order:
 A config is always the unchanged config JSON. Its ``secretKey`` never comes from the document
 itself: it is injected from a separately stored secret (the table's encrypted column,
 ``APPCONNECT_PROXY_SECRET_KEYS`` for files, the record's ``encodedSecretKey`` for the remote
-source). A config with errors (see :mod:`.validate`) is logged and treated as missing, so a bad
-config never takes the server down.
+source). In the table, an OAuth config's ``auth.clientSecret`` is stored encrypted too and
+decrypted on read. A config with errors (see :mod:`.validate`) is logged and treated as missing,
+so a bad config never takes the server down.
 """
 
 from __future__ import annotations
@@ -97,6 +98,22 @@ def parse_secret_keys(raw: str | None) -> dict[str, str]:
 # -- the database table ------------------------------------------------------------------------
 
 
+def sealed_client_secret(document: dict[str, Any], box: SecretBox) -> dict[str, Any]:
+    """The document with ``auth.clientSecret`` encrypted (what the table stores)."""
+    auth = document.get("auth")
+    if isinstance(auth, Mapping) and isinstance(auth.get("clientSecret"), str):
+        document = {**document, "auth": {**auth, "clientSecret": box.encrypt(auth["clientSecret"])}}
+    return document
+
+
+def opened_client_secret(document: Any, box: SecretBox) -> Any:
+    """A stored document with ``auth.clientSecret`` decrypted (plain legacy values kept)."""
+    auth = document.get("auth") if isinstance(document, Mapping) else None
+    if isinstance(auth, Mapping) and isinstance(auth.get("clientSecret"), str):
+        document = {**document, "auth": {**auth, "clientSecret": box.decrypt(auth["clientSecret"])}}
+    return document
+
+
 async def store_config(
     db: Database,
     box: SecretBox,
@@ -111,7 +128,9 @@ async def store_config(
     problems = errors(check_config(config))
     if problems:
         raise ProxyConfigError("; ".join(str(p) for p in problems))
-    document = {k: v for k, v in config.items() if k != "secretKey"}
+    document = sealed_client_secret(
+        {k: v for k, v in config.items() if k != "secretKey"}, box
+    )
     stored_secret = box.encrypt(secret_key) if secret_key else None
     now = utcnow()
     insert = conflict_insert(db.dialect)
@@ -254,7 +273,7 @@ class ProxyConfigs:
         row = await runtime.db.read(work)
         if row is None:
             return _MISS
-        config = usable(proxy_id, row[0], "database")
+        config = usable(proxy_id, opened_client_secret(row[0], runtime.box), "database")
         if config is None:
             return None
         return with_secret(config, runtime.box.decrypt(row[1]))
