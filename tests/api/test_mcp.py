@@ -27,8 +27,8 @@ EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
 
 
 @pytest.fixture
-async def mcp(tmp_path: Path) -> AsyncIterator[Mcp]:
-    async with running(tmp_path) as harness:
+async def mcp(tmp_path: Path, db_url: str) -> AsyncIterator[Mcp]:
+    async with running(tmp_path, db_url) as harness:
         yield harness
 
 
