@@ -13,8 +13,8 @@ hour) ``POST /callLog`` went from 196 to 430 requests/s (p99 662 -> 316 ms) and 
 So writes queue here and a few flusher tasks (each on one pooled connection) commit whatever has
 queued, in arrival order, up to ``max_batch`` at a time. Four flushers did a little better than
 two (a batch's statements are round trips one after the other; more flushers overlap them).
-No caller hears of success before the commit. As with SQLite's group commit
-(``Database._write_batch``), if any job of a batch raises (a constraint, a deadlock with another
+No caller hears of success before the commit. As with SQLite's group commit (in
+:mod:`appconnect.store.db`), if any job of a batch raises (a constraint, a deadlock with another
 batch), the whole transaction is rolled back and every job runs again in a transaction of its
 own, so one job's failure never changes another's outcome.
 Jobs are plain synchronous Core code (``work(connection)``), run with ``run_sync``.
