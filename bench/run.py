@@ -10,8 +10,13 @@ logs in once through ``POST /apiKeyLogin`` (no RingCentral token, so the user ha
    requests per operation exactly (counters reset before, read after);
 3. a wrk warm-up, a counter reset, the timed wrk run (CPU time of each process sampled around it).
 
+``--setup`` picks the server: ``sqlite`` (one process, SQLite, in-memory key-value store: the
+default), ``pg-redis`` (``--workers`` processes, 2 by default, on PostgreSQL and Redis: the
+scale-out deployment) or ``both``, one after the other, their rows side by side in one table.
+
 It prints a Markdown table and writes it to ``bench/results/``. Only the standard library is
-used here, so any Python 3.11 runs it; the server and the fake CRM run on the repo's venv.
+used here, so any Python 3.11 runs it; the server and the fake CRM run on the repo's venv (which
+also resets the PostgreSQL schema and the Redis keys for a ``pg-redis`` run).
 """
 
 from __future__ import annotations
@@ -212,6 +217,65 @@ def tail(log: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+@dataclass(frozen=True)
+class Setup:
+    """How the server under test runs."""
+
+    name: str  # sqlite | pg-redis
+    workers: int = 1
+    database_url: str = ""  # PostgreSQL; empty: a fresh SQLite file
+    redis_url: str = ""
+
+    @property
+    def title(self) -> str:
+        if not self.database_url:
+            return "1 process, SQLite"
+        return f"{self.workers} workers, PostgreSQL + Redis"
+
+    def describe(self, server: str) -> str:
+        if not self.database_url:
+            return f"1 process on {server}, SQLite (fresh file), in-memory KV, IS_PROD"
+        return (
+            f"{self.workers} worker processes on {server}, PostgreSQL (fresh schema) + Redis "
+            "(appconnect keys cleared), IS_PROD"
+        )
+
+
+RESET_STORES = """
+import asyncio, sys
+import asyncpg
+from redis.asyncio import Redis
+
+async def main(pg, redis):
+    dsn = pg.replace("postgresql+asyncpg://", "postgresql://")
+    name = dsn.rsplit("/", 1)[1].split("?", 1)[0]
+    try:
+        conn = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        conn = await asyncpg.connect(dsn)
+    await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    await conn.close()
+    client = Redis.from_url(redis)
+    async for key in client.scan_iter("appconnect:*"):
+        await client.delete(key)
+    await client.aclose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def reset_stores(python: str, setup: Setup) -> None:
+    """Empty the benchmark's PostgreSQL schema and its Redis keys (pg-redis runs)."""
+    name = setup.database_url.rsplit("/", 1)[-1].split("?", 1)[0]
+    if "bench" not in name:
+        raise SystemExit(f"--pg-url must name a database for the benchmark (with 'bench' in "
+                         f"its name): its schema is dropped; got {name!r}")  # fmt: skip
+    subprocess.run([python, "-c", RESET_STORES, setup.database_url, setup.redis_url], check=True)
+
+
 @dataclass
 class Stack:
     """The fake CRM and the server under test for one latency."""
@@ -246,8 +310,9 @@ class Stack:
 
 @contextmanager
 def stack(
-    latency_ms: int, python: str, appconnect: list[str], keep: bool, server: str = "granian"
-) -> Iterator[Stack]:
+    latency_ms: int, python: str, appconnect: list[str], keep: bool, server: str = "granian",
+    setup: Setup = Setup("sqlite"),
+) -> Iterator[Stack]:  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix=f"appconnect-bench-{latency_ms}ms-"))
     crm_port, app_port = free_port(), free_port()
     crm_log, app_log = tmp / "fake_crm.log", tmp / "server.log"
@@ -269,6 +334,11 @@ def stack(
     }
     app_cmd = [*appconnect, "serve", "bench.connector:app_factory", "--port", str(app_port)]
     app_cmd += ["--log-level", "warning", "--server", server]
+    if setup.database_url:
+        reset_stores(python, setup)
+        server_env["DATABASE_URL"] = setup.database_url
+        server_env["REDIS_URL"] = setup.redis_url
+        app_cmd += ["--workers", str(setup.workers)]
     with app_log.open("wb") as out:
         app_proc = subprocess.Popen(
             app_cmd, stdout=out, stderr=subprocess.STDOUT, env=server_env, cwd=ROOT
@@ -483,6 +553,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="appconnect serve --server (default granian)",
     )
     parser.add_argument("--keep-tmp", action="store_true", help="keep DBs and process logs")
+    parser.add_argument(
+        "--setup",
+        choices=("sqlite", "pg-redis", "both"),
+        default="sqlite",
+        help="sqlite: one process on SQLite; pg-redis: --workers processes on PostgreSQL and "
+        "Redis; both: one after the other, side by side",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="pg-redis: worker processes")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/appconnect_bench"
+        ),
+        help="pg-redis: a database for the benchmark ('bench' in its name; created if missing, "
+        "its schema dropped first)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="pg-redis: Redis (its appconnect:* keys are deleted first)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -508,19 +599,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_latency(
-    args: argparse.Namespace, latency: int, conns: int, python: str, appconnect: list[str]
-) -> list[report.Result]:
-    print(f"\n== fake CRM at {latency} ms, {conns} connections ==", flush=True)
+    args: argparse.Namespace, latency: int, conns: int, python: str, appconnect: list[str],
+    setup: Setup,
+) -> list[report.Result]:  # fmt: skip
+    print(f"\n== {setup.title}: fake CRM at {latency} ms, {conns} connections ==", flush=True)
     results: list[report.Result] = []
-    with stack(latency, python, appconnect, args.keep_tmp, args.server) as st:
+    with stack(latency, python, appconnect, args.keep_tmp, args.server, setup) as st:
         token = login(st)
         st.app.token = token
-        with_rc = users_with_rc_account(st.tmp / "bench.db")
+        # The login sends no RingCentral token, so the user has no rcAccountId (checked on
+        # SQLite): every look-up reaches the CRM instead of the contact cache.
+        with_rc = 0 if setup.database_url else users_with_rc_account(st.tmp / "bench.db")
         if with_rc:
             raise RuntimeError(f"{with_rc} user(s) have an rcAccountId: the cache would be used")
         for sc in args.selected:
             print(f"  {sc.label} ...", end=" ", flush=True)
             r = measure(st, sc, token, args, latency, conns)
+            if args.setup == "both":
+                r.label = f"{sc.label} [{setup.title}]"
             status = r.skipped or f"{r.rps:,.0f} req/s, p99 {r.p99_ms:.1f} ms, {r.verdict()}"
             print(status, flush=True)
             results.append(r)
@@ -535,16 +631,26 @@ def main(argv: list[str] | None = None) -> int:
     python, appconnect = venv_tools()
     info = report.machine_info(python, appconnect)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    setups = []
+    if args.setup in ("sqlite", "both"):
+        setups.append(Setup("sqlite"))
+    if args.setup in ("pg-redis", "both"):
+        setups.append(Setup("pg-redis", args.workers, args.pg_url, args.redis_url))
     settings = {
         "duration": f"{args.duration:g}s",
         "warmup": f"{args.warmup:g}s",
         "wrk threads": args.threads,
         "quick": args.quick,
-        "server": f"1 process on {args.server}, SQLite (fresh file), in-memory KV, IS_PROD",
+        "server": " | ".join(setup.describe(args.server) for setup in setups),
     }
     everything: list[report.Result] = []
     for latency, conns in zip(args.latencies, args.conns, strict=True):
-        results = run_latency(args, latency, conns, python, appconnect)
+        results = []
+        for setup in setups:
+            results += run_latency(args, latency, conns, python, appconnect, setup)
+        if len(setups) > 1:  # each scenario's rows side by side
+            order = {sc.key: n for n, sc in enumerate(args.selected)}
+            results.sort(key=lambda r: order[r.key])
         everything.extend(results)
         title = f"appconnect benchmark: fake CRM at {latency} ms, {conns} connections"
         text = report.render(results, info, settings, title)

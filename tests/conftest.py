@@ -59,7 +59,7 @@ def _redis_beside_postgres(request: pytest.FixtureRequest, monkeypatch: pytest.M
     """The PostgreSQL variant of a test runs with ``REDIS_URL`` as well (when configured)."""
     if not REDIS_URL or "db_url" not in request.fixturenames:
         return
-    if request.getfixturevalue("db_url") != POSTGRES_URL:
+    if not str(request.getfixturevalue("db_url")).startswith("postgres"):
         return
     asyncio.run(_flush_redis(REDIS_URL))
     monkeypatch.setenv("REDIS_URL", REDIS_URL)

@@ -267,3 +267,50 @@ async def test_an_expected_duplicate_does_not_rerun_its_group_commit_batch(
     finally:
         gate.set()
         await db.dispose()
+
+
+async def test_postgresql_writes_queued_together_share_a_commit_and_fail_alone(
+    settings: Settings,
+) -> None:
+    """Group commit (PostgreSQL): concurrent writes commit in one transaction; a failing write
+    rolls its batch back and every other write is redone alone and succeeds."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    from appconnect.store.models import NoteCacheRow
+
+    db = Database(settings.database_url)
+    if db.is_sqlite:
+        pytest.skip("SQLite's group commit is tested above")
+    await db.migrate()
+    table = NoteCacheRow.__table__
+    commits: list[int] = []
+    event.listen(db.engine.sync_engine, "commit", lambda conn: commits.append(1))
+    try:
+
+        def insert(session_id: str) -> Any:
+            def work(conn: Any) -> str:
+                conn.execute(table.insert(), {"sessionId": session_id, "note": "n", "ttl": 1})
+                return session_id
+
+            return work
+
+        names = [f"s{n}" for n in range(40)]
+        outcomes = await asyncio.gather(*(db.write(insert(name)) for name in names))
+        assert outcomes == names
+        assert len(commits) < len(names)  # they shared commits (at most 2 flushers' worth)
+
+        def bad(conn: Any) -> None:
+            conn.execute(table.insert(), {"sessionId": "bad", "note": "n", "ttl": 1})
+            raise RuntimeError("bad write")
+
+        mixed = [insert("a"), insert("b"), bad, insert("s0"), insert("c")]  # s0: a duplicate
+        results = await asyncio.gather(*(db.write(w) for w in mixed), return_exceptions=True)
+        assert results[:2] == ["a", "b"] and results[4] == "c"
+        assert isinstance(results[2], RuntimeError)
+        assert "duplicate key" in str(results[3])  # its own error, nobody else's
+        rows = await db.read(lambda conn: conn.execute(table.select()).mappings().all())
+        assert sorted(r["sessionId"] for r in rows) == sorted([*names, "a", "b", "c"])
+    finally:
+        await db.dispose()

@@ -126,7 +126,7 @@ class AppConnect:
 
     async def _start(self) -> Runtime:
         settings = self.settings
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
         secret = settings.app_server_secret_key or ""
         box = SecretBox(secret)
         http: HttpClients | None = None

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # Seconds after which a call-log reservation whose create never finished (the process died
     # during the CRM call) is given up, so the call can be logged again.
     stale_reservation: float = Field(600.0, alias="APPCONNECT_STALE_RESERVATION", gt=0)
+    # PostgreSQL connections each process keeps (up to 2x more under bursts).
+    db_pool_size: int = Field(10, alias="APPCONNECT_DB_POOL_SIZE", ge=1)
     # Seconds a stopping process waits for background work (async plugin notifications).
     drain_timeout: float = Field(10.0, alias="APPCONNECT_DRAIN_TIMEOUT", ge=0)
     # Declarative (proxy) connectors; see docs/proxy-connectors.md.
@@ -185,6 +187,7 @@ class Settings(BaseSettings):
         "contact_cache_ttl",
         "stale_reservation",
         "drain_timeout",
+        "db_pool_size",
         "proxy_enabled",
         "proxy_config_cache_ttl",
         "access_log",

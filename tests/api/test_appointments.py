@@ -218,14 +218,12 @@ class Calendar:
 
 
 @pytest.fixture
-async def cal(tmp_path: Path) -> AsyncIterator[Calendar]:
+async def cal(db_url: str) -> AsyncIterator[Calendar]:
     crm = FakeCrm()
     registry = ConnectorRegistry()
     registry.register(CalendarConnector())
     registry.register(BareConnector())
-    settings = Settings(
-        DATABASE_URL=f"sqlite:///{tmp_path}/t.db", APP_SERVER_SECRET_KEY="s", HASH_KEY="k"
-    )
+    settings = Settings(DATABASE_URL=db_url, APP_SERVER_SECRET_KEY="s", HASH_KEY="k")
     async with serve(create_app(registry, settings=settings, http_transport=crm.transport)) as (
         client,
         rt,

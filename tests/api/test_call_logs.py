@@ -48,8 +48,8 @@ CALL_LOGGED = {"message": "Call logged", "messageType": "success", "ttl": 3000}
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_app(sqlite_url(tmp_path)) as harness:
+async def h(db_url: str) -> AsyncIterator[Harness]:
+    async with running_app(db_url) as harness:
         yield harness
 
 

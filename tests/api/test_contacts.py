@@ -11,7 +11,6 @@ import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -46,15 +45,13 @@ class Server:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
+async def server(db_url: str) -> AsyncIterator[Server]:
     crm = FakeCrm()
     connector = FakeCrmConnector()
     registry = ConnectorRegistry()
     for c in (connector, FakeOAuthConnector(), BareConnector()):
         registry.register(c)
-    settings = Settings(
-        DATABASE_URL=f"sqlite:///{tmp_path}/t.db", APP_SERVER_SECRET_KEY="s", HASH_KEY="k"
-    )
+    settings = Settings(DATABASE_URL=db_url, APP_SERVER_SECRET_KEY="s", HASH_KEY="k")
     app = create_app(registry, settings=settings, http_transport=crm.transport)
     async with app.router.lifespan_context(app):
         transport = httpx2.ASGITransport(app=app)

@@ -6,6 +6,7 @@ RingCentral and the CRM's token endpoint are one fake behind the server's HTTP t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,8 +27,8 @@ EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
 
 
 @pytest.fixture
-async def mcp(tmp_path: Path) -> AsyncIterator[Mcp]:
-    async with running(tmp_path) as harness:
+async def mcp(tmp_path: Path, db_url: str) -> AsyncIterator[Mcp]:
+    async with running(tmp_path, db_url) as harness:
         yield harness
 
 
@@ -126,6 +127,33 @@ async def test_jsonrpc_errors(mcp: Mcp) -> None:
     assert malformed.status_code == 200
     assert malformed.json()["error"]["message"] == "Internal server error"
     assert malformed.json()["id"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "reply_id", "error"),
+    [
+        ([{"jsonrpc": "2.0", "id": 1, "method": "ping"}], None,
+         {"code": -32603, "message": "Internal server error",
+          "data": {"error": "Invalid JSON-RPC request"}}),
+        (7, None, {"code": -32603, "message": "Internal server error",
+                   "data": {"error": "Invalid JSON-RPC request"}}),
+        ({"jsonrpc": "2.0", "id": 2, "method": ["a", "b"]}, 2,
+         {"code": -32601, "message": "Method not found: a,b"}),
+        ({"jsonrpc": "2.0", "id": 3, "method": {"x": 1}}, 3,
+         {"code": -32601, "message": "Method not found: [object Object]"}),
+        ({"jsonrpc": "2.0", "id": 4}, 4,
+         {"code": -32601, "message": "Method not found: undefined"}),
+    ],
+)  # fmt: skip
+async def test_malformed_messages_are_answered_without_an_error_in_the_log(
+    mcp: Mcp, body: Any, reply_id: Any, error: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Batches (the spec allows none), bare values and non-string methods are the client's
+    mistake: a JSON-RPC error as the reference words it, and no traceback in the server's log."""
+    reply = await mcp.client.post("/mcp", json=body, headers={"Authorization": "Bearer rc-alice"})
+    assert reply.status_code == 200
+    assert reply.json() == {"jsonrpc": "2.0", "id": reply_id, "error": error}
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
 
 
 async def test_widget_resource(mcp: Mcp) -> None:

@@ -251,10 +251,14 @@ async def _find(rt: Runtime, user: User, q: PhoneLookup) -> dict[str, Any]:
             return cached
 
     async def work() -> _Shared:
+        if not user.rc_account_id:  # only this user's own requests could share it: rare
+            return _Shared(await _look_up(rt, user, q), user.id)
+
         async def look_up() -> dict[str, Any]:
             return {"result": await _look_up(rt, user, q), "userId": user.id}
 
-        # Workers in other processes (with Redis) share it too; see services.shared_flights.
+        # A call pop reaches every agent of the account, on every worker: with Redis, the
+        # workers share one CRM call too (services.shared_flights).
         wait = rt.settings.http_timeout + 5
         done = await across_workers(rt, flight_key("lookup", *key), look_up, wait=wait)
         return _Shared(done["result"], str(done["userId"]))

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from appconnect.jsvalues import js_str
 from appconnect.runtime import Runtime
 from appconnect.services import mcp_sessions as sessions
 from appconnect.services.errors import client_message
@@ -141,12 +142,17 @@ async def _call_tool(rt: Runtime, params: Any, authorization: str | None) -> dic
 
 async def handle(rt: Runtime, message: Any, authorization: str | None) -> dict[str, Any] | None:
     """The JSON-RPC response for one message; ``None`` for the two notifications."""
-    request_id = message.get("id") if isinstance(message, dict) else None
+    if not isinstance(message, dict):
+        # A batch, a bare value or no body: the client's mistake, answered as the spec says
+        # (-32603 with the reason) without an error traceback in the server's log.
+        return _error(None, -32603, "Internal server error", {"error": "Invalid JSON-RPC request"})
+    request_id = message.get("id")
     try:
-        if not isinstance(message, dict):
-            raise ValueError("Invalid JSON-RPC request")
         method = message.get("method")
         params = message.get("params")
+        if not isinstance(method, str):
+            shown = js_str(method) if "method" in message else "undefined"
+            raise McpError(-32601, f"Method not found: {shown}")
         if method in NOTIFICATIONS:
             return None
         if method == "initialize":

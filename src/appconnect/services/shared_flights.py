@@ -17,6 +17,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
@@ -42,17 +43,22 @@ async def across_workers(
     if not rt.kv.shared:
         return await work()
     started = time.time()
-    try:
-        async with rt.kv.lock(f"flight:{key}", timeout=wait, wait=wait):
-            published = await _published(rt, key, started)
-            if published is not None:
-                return published
-            result = await work()
-            await _publish(rt, key, result)
-            return result
-    except LockTimeout:
-        logger.warning("waited %g s for another worker's identical call; calling again", wait)
-        return await work()
+    async with AsyncExitStack() as held:
+        try:
+            await held.enter_async_context(rt.kv.lock(f"flight:{key}", timeout=wait, wait=wait))
+        except LockTimeout:
+            logger.warning("waited %g s for another worker's identical call; calling again", wait)
+            return await work()
+        except Exception:  # the store is down: the work does not depend on it
+            logger.warning("no shared lock for flight %s; calling alone", key, exc_info=True)
+            return await work()
+        published = await _published(rt, key, started)
+        if published is not None:
+            return published
+        result = await work()
+        await _publish(rt, key, result)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover (mypy: the block always returns)
 
 
 async def _published(rt: Runtime, key: str, since: float) -> dict[str, Any] | None:

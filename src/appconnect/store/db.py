@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import SingletonThreadPool
 
+from appconnect.store.pg_batch import WriteBatcher
 from appconnect.store.worker import Call, Outcome, SerialWorker, run_each
 
 logger = logging.getLogger("appconnect.store")
@@ -117,6 +118,8 @@ class Database:
         self._reader: SerialWorker | None = None
         self._sync_engine: Engine | None = None
         self._threads = threading.local()
+        # PostgreSQL: writes that queue up commit together (see appconnect.store.pg_batch).
+        self._batcher: WriteBatcher | None = None if self.is_sqlite else WriteBatcher(self.engine)
         if self.is_sqlite:
             self._writer = SerialWorker(
                 "sqlite-writer", execute=self._write_batch, max_batch=BATCH_MAX
@@ -166,11 +169,13 @@ class Database:
         while the statements actually run. Holding it across event-loop awaits instead (as
         :meth:`transaction` must) made every writer wait for the loop to get round to the
         holder, which under load capped call logging at ~150 requests/s. On PostgreSQL it runs
-        through the async session (``run_sync``); the code is the same.
+        on a pooled async connection (``run_sync``), and writes that queue up meanwhile share
+        one transaction (:mod:`appconnect.store.pg_batch`); the code is the same.
         """
         if self._writer is None:
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(work)
+            assert self._batcher is not None
+            result: T = await self._batcher.run(work)  # PostgreSQL: group commit too
+            return result
         return await self._writer.run(self._write_sync, work)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
@@ -252,6 +257,8 @@ class Database:
             await conn.run_sync(_upgrade_to_head)
 
     async def dispose(self) -> None:
+        if self._batcher is not None:
+            await self._batcher.aclose()
         await self.engine.dispose()
         if self._writer is not None and self._sync_engine is not None:
             sync_engine = self._sync_engine
