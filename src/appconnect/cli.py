@@ -163,7 +163,7 @@ def serve(
         Server,
         typer.Option(
             envvar="APPCONNECT_SERVER",
-            help="HTTP server: uvicorn, or granian (Rust HTTP/1.1 I/O: less CPU per request; "
+            help="HTTP server: uvicorn, or granian (Rust HTTP/1.1 I/O: lower tail latency; "
             "see docs/deployment.md for how the limits map).",
         ),
     ] = Server.uvicorn,

@@ -117,9 +117,11 @@ def serve_granian(
     """``appconnect serve --server granian``: the same app on granian (public API only).
 
     Why: granian parses HTTP and writes answers in Rust, off the Python thread; on the
-    side-by-side bench (``bench/versus.py``) that is a fifth less server CPU per call-log update
-    than uvicorn with httptools and uvloop. The limits map onto granian's own: the header
-    deadline onto ``http1_settings.header_read_timeout``, the connection cap onto
+    side-by-side bench (``bench/versus.py``) that gave a lower p99 than uvicorn with httptools
+    and uvloop (``/isAlive`` 118 -> 23-35 ms, below the reference's) and ~15-20% more
+    ``/isAlive`` answers per second; on the CRM routes throughput was the same within noise on
+    a quiet machine (``bench/results/20261205-issue16.md``). The limits map onto granian's
+    own: the header deadline onto ``http1_settings.header_read_timeout``, the connection cap onto
     ``backpressure`` (requests handled at once; granian holds further connections in the
     accept backlog rather than answering 503), the graceful-shutdown wait onto
     ``workers_kill_timeout``. ``X-Forwarded-*`` headers are not applied (nothing on the request
