@@ -83,7 +83,9 @@ async def batched(engine: Any, writers: int, seconds: float) -> int:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/appconnect_bench")
+    parser.add_argument(
+        "--url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/appconnect_bench"
+    )
     parser.add_argument("--writers", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)

@@ -191,6 +191,14 @@ def table(rows: Sequence[Row]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def cpu_ms_per_op(s: Sample) -> float | None:
+    """The server's CPU milliseconds per answered request in one sample (None if unknown)."""
+    server = s.cpu_pct.get("server")
+    if s.skipped or not server or s.rps <= 0:
+        return None
+    return server * 10.0 / s.rps  # % of a core * 10 ms/s / (requests/s)
+
+
 def round_details(rows: Sequence[Row], samples: Sequence[Sample]) -> str:
     """Every round's req/s, and any errors or skips, under the table."""
     out = ["", "Rounds (req/s, in order):", ""]
@@ -199,6 +207,22 @@ def round_details(rows: Sequence[Row], samples: Sequence[Sample]) -> str:
             f"{server} " + ", ".join(f"{v:,.0f}" for v in r.rounds[server]) for server in SERVERS
         )
         out.append(f"- {r.label}: {per}")
+    out += ["", "Server CPU per operation (ms, median over rounds; less disturbed than req/s):", ""]
+    for r in rows:
+        cpu = {
+            server: median(
+                [
+                    c
+                    for s in samples
+                    if s.key == r.key and s.server == server and (c := cpu_ms_per_op(s))
+                ]
+            )
+            for server in SERVERS
+        }
+        per = "; ".join(f"{server} {_num(cpu[server], '.2f')}" for server in SERVERS)
+        eff = ratio(cpu["reference"], cpu["appconnect"])
+        out.append(f"- {r.label}: {per}; reference / appconnect {_num(eff, '.2f')}x")
+    out.append("")
     for s in samples:
         other = s.cpu_pct.get("other", 0.0)
         if other > DISTURBED_PCT:

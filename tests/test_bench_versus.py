@@ -166,3 +166,17 @@ def test_samples_disturbed_by_other_processes_are_flagged() -> None:
         "GET /contact, appconnect, round 2: disturbed (other processes used 75% of a core)" in text
     )
     assert "reference, round 2: disturbed" not in text
+
+
+def test_cpu_per_operation_is_server_cpu_over_requests() -> None:
+    mine = sample("appconnect", "callLog.update", 1, 500, 100, 2)
+    mine.cpu_pct = {"server": 100.0}  # one core for 500 requests/s: 2 ms each
+    theirs = sample("reference", "callLog.update", 1, 100, 400, 2)
+    theirs.cpu_pct = {"server": 80.0}  # 0.8 core for 100 requests/s: 8 ms each
+    assert versus.cpu_ms_per_op(mine) == pytest.approx(2.0)
+    assert versus.cpu_ms_per_op(theirs) == pytest.approx(8.0)
+    text = versus.round_details(summarise([mine, theirs]), [mine, theirs])
+    assert "- PATCH /callLog: appconnect 2.00; reference 8.00; reference / appconnect 4.00x" in text
+    gone = sample("reference", "contact", 1, 0, 0)
+    gone.skipped = "route missing"
+    assert versus.cpu_ms_per_op(gone) is None
