@@ -87,6 +87,7 @@ class Sample:
     errors: int = 0
     cpu_pct: dict[str, float] = field(default_factory=dict)
     skipped: str = ""
+    crm_calls: dict[str, float] = field(default_factory=dict)  # per CRM endpoint, per op
 
 
 @dataclass
@@ -102,6 +103,7 @@ class Row:
     rounds: dict[str, list[float]]
     ratio: float | None
     target: float
+    crm_calls: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def verdict(self) -> str:
         if self.ratio is None:
@@ -115,7 +117,10 @@ class Row:
         if self.errors["appconnect"]:
             problems.append("errors")
         crm_a, crm_r = self.crm["appconnect"], self.crm["reference"]
+        calls_a, calls_r = self.crm_calls.get("appconnect"), self.crm_calls.get("reference")
         if crm_a is not None and crm_r is not None and abs(crm_a - crm_r) > 1e-9:
+            problems.append("CRM calls differ")
+        elif calls_a and calls_r and calls_a != calls_r:
             problems.append("CRM calls differ")
         return "FAIL: " + ", ".join(problems) if problems else "PASS"
 
@@ -144,6 +149,7 @@ def summarise(samples: Sequence[Sample], keys: Sequence[str] | None = None) -> l
         crm: dict[str, float | None] = {}
         errors: dict[str, int] = {}
         rounds: dict[str, list[float]] = {}
+        calls: dict[str, dict[str, float]] = {}
         for server in SERVERS:
             runs = [s for s in mine if s.server == server]
             rounds[server] = [s.rps for s in sorted(runs, key=lambda s: s.round)]
@@ -151,6 +157,7 @@ def summarise(samples: Sequence[Sample], keys: Sequence[str] | None = None) -> l
             p99[server] = median([s.p99_ms for s in runs])
             probes = [s.crm_per_op for s in runs if s.crm_per_op is not None]
             crm[server] = max(probes) if probes else None
+            calls[server] = next((s.crm_calls for s in runs if s.crm_calls), {})
             errors[server] = sum(s.errors for s in runs)
         rows.append(
             Row(
@@ -163,6 +170,7 @@ def summarise(samples: Sequence[Sample], keys: Sequence[str] | None = None) -> l
                 rounds=rounds,
                 ratio=ratio(rps["appconnect"], rps["reference"]),
                 target=RATIO_TARGETS.get(key, 1.0),
+                crm_calls=calls,
             )
         )
     return rows
@@ -222,6 +230,18 @@ def round_details(rows: Sequence[Row], samples: Sequence[Sample]) -> str:
         per = "; ".join(f"{server} {_num(cpu[server], '.2f')}" for server in SERVERS)
         eff = ratio(cpu["reference"], cpu["appconnect"])
         out.append(f"- {r.label}: {per}; reference / appconnect {_num(eff, '.2f')}x")
+    out += ["", "CRM calls per operation by endpoint (sequential probe):", ""]
+    for r in rows:
+        texts = {
+            server: ", ".join(f"{k} {v:g}" for k, v in sorted(r.crm_calls.get(server, {}).items()))
+            or "none"
+            for server in SERVERS
+        }
+        if texts["appconnect"] == texts["reference"]:
+            out.append(f"- {r.label}: {texts['appconnect']} (both)")
+        else:
+            per = "; ".join(f"{server} {texts[server]}" for server in SERVERS)
+            out.append(f"- {r.label}: {per}")
     out.append("")
     for s in samples:
         other = s.cpu_pct.get("other", 0.0)
@@ -335,6 +355,7 @@ def to_sample(server: str, rnd: int, r: report.Result) -> Sample:
         rps=r.rps,
         p99_ms=r.p99_ms,
         crm_per_op=r.crm_per_op,
+        crm_calls={k: round(v, 6) for k, v in r.crm_probe.items() if v},
         errors=r.errors,
         cpu_pct=dict(r.cpu_pct),
         skipped=r.skipped,

@@ -180,3 +180,17 @@ def test_cpu_per_operation_is_server_cpu_over_requests() -> None:
     gone = sample("reference", "contact", 1, 0, 0)
     gone.skipped = "route missing"
     assert versus.cpu_ms_per_op(gone) is None
+
+
+def test_same_count_on_different_crm_endpoints_fails_the_row() -> None:
+    mine = sample("appconnect", "callLog.update", 1, 900, 100, 2)
+    mine.crm_calls = {"GET /activities/{id}": 1.0, "PATCH /activities/{id}": 1.0}
+    theirs = sample("reference", "callLog.update", 1, 100, 400, 2)
+    theirs.crm_calls = {"POST /activities": 1.0, "PATCH /activities/{id}": 1.0}
+    [row] = summarise([mine, theirs])
+    assert row.verdict() == "FAIL: CRM calls differ"
+    theirs.crm_calls = dict(mine.crm_calls)
+    [row] = summarise([mine, theirs])
+    assert row.verdict() == "PASS"
+    text = versus.round_details([row], [mine, theirs])
+    assert "- PATCH /callLog: GET /activities/{id} 1, PATCH /activities/{id} 1 (both)" in text
