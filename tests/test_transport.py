@@ -52,6 +52,12 @@ class TinyServer:
                     )
                     await writer.drain()
                     continue
+                elif path == b"/redirect":
+                    writer.write(
+                        b"HTTP/1.1 302 Found\r\nlocation: /ok\r\ncontent-length: 0\r\n\r\n"
+                    )
+                    await writer.drain()
+                    continue
                 elif path == b"/cookie":
                     payload = b"{}"
                     extra = b"set-cookie: session=secret-of-user-a; Path=/\r\n"
@@ -156,6 +162,30 @@ async def test_many_concurrent_requests_complete(server: tuple[TinyServer, str])
     client = clients.client(url)
     responses = await asyncio.gather(*(client.get(f"/ok{i}") for i in range(60)))
     assert [r.json()["path"] for r in responses] == [f"/ok{i}" for i in range(60)]
+    await clients.aclose()
+
+
+async def test_redirects_are_handed_to_the_connector(server: tuple[TinyServer, str]) -> None:
+    """As with httpx2's default: a 3xx is an answer; the connector decides whether to follow."""
+    tiny, url = server
+    clients = HttpClients()
+    response = await clients.client(url).get("/redirect")
+    assert (response.status_code, response.headers["location"]) == (302, "/ok")
+    assert len(tiny.seen) == 1
+    await clients.aclose()
+
+
+async def test_http_proxy_from_the_environment_is_used(
+    server: tuple[TinyServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HTTP_PROXY`` sends plain-HTTP CRM calls through the proxy (absolute-form request line)."""
+    tiny, url = server
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.setenv("NO_PROXY", "direct.crm.example")
+    clients = HttpClients()
+    response = await clients.client("http://crm.example").get("/contacts", params={"q": "1"})
+    assert response.json()["path"] == "http://crm.example/contacts?q=1"
+    assert tiny.seen[-1][0].startswith(b"GET http://crm.example/contacts?q=1 HTTP/1.1")
     await clients.aclose()
 
 

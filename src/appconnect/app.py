@@ -190,6 +190,8 @@ class AppConnect:
             await runtime.http.aclose()
             await runtime.kv.close()
             await runtime.db.dispose()
+            for close in runtime.closers:
+                close()
 
     @asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:

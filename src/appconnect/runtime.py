@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ class Runtime:
     state: dict[str, Any] = field(default_factory=dict)
     # Work that outlives the request that started it (see spawn); shutdown waits for it.
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # What services opened for the process's life (files...): called once, at shutdown.
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run ``work`` without the request waiting for it; a graceful shutdown still does.

@@ -6,26 +6,37 @@ reference kept 3 of 30 concurrent messages of one conversation. Every framework 
 an existing CRM log therefore holds that log's lease while it calls the connector:
 
 * within a process, waiters queue on an ``asyncio.Lock`` (no polling, FIFO);
-* across processes, the lease is a row of ``appconnectLogLocks`` (primary key = the log's key),
-  taken with ``INSERT ... ON CONFLICT DO NOTHING`` and given back with a ``DELETE`` of our own
-  row; a waiter polls with backoff. A lease whose holder died expires after
-  :func:`lease_seconds`, then the next waiter takes it over (compare-and-set on the expiry).
-
-Nothing is held in the database between statements: no connection stays checked out while the
-CRM is called, and SQLite's single writer is never blocked by a slow CRM.
+* across processes, on PostgreSQL, the lease is a row of ``appconnectLogLocks`` (primary key =
+  the log's key), taken with ``INSERT ... ON CONFLICT DO NOTHING`` and given back with a
+  ``DELETE`` of our own row; a waiter polls with backoff. A lease whose holder died expires
+  after :func:`lease_seconds`, then the next waiter takes it over (compare-and-set on the
+  expiry). Nothing is held in the database between statements: no connection stays checked out
+  while the CRM is called.
+* across processes, on SQLite (every process that shares the file runs on its host), the lease
+  is a byte-range lock of the kernel on a file beside the database (``<database>-loglocks``),
+  one byte per log key: an open-file-description lock (Linux's ``F_OFD_SETLK``), so two
+  :class:`LogLocks` exclude each other even inside one process, and the kernel gives the lease
+  back the moment its holder dies. It costs two system calls instead of two database writes
+  per update (``PATCH /callLog`` ~7% of its CPU on the bench). Where OFD locks do not exist
+  (not Linux), SQLite uses the rows too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import os
 import secrets
+import struct
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, update
+from sqlalchemy.engine import make_url
 
 from appconnect.runtime import Runtime
 from appconnect.store.db import Database, changed, conflict_insert
@@ -65,21 +76,23 @@ class _Local:
     users: int = 0
 
 
-class LogLocks:
-    """The leases of one process."""
+class _Leases(Protocol):
+    """Where a process's leases meet other processes' (see the module's docstring)."""
 
-    def __init__(self, db: Database, *, lease: float, wait: float) -> None:
+    async def take(self, key: str, owner: str) -> bool: ...
+
+    async def give_back(self, key: str, owner: str) -> None: ...
+
+
+class RowLeases:
+    """Leases as rows of ``appconnectLogLocks`` (any database, any number of hosts)."""
+
+    def __init__(self, db: Database, *, lease: float) -> None:
         self._db = db
         self._lease = timedelta(seconds=lease)
-        self._wait = wait
         self._insert = conflict_insert(db.dialect)(_TABLE).on_conflict_do_nothing(
             index_elements=["lockKey"]
         )
-        self._local: dict[str, _Local] = {}
-
-    def hold(self, platform: str, third_party_log_id: Any) -> _Held:
-        """``async with locks.hold(platform, log_id):`` update the log, nobody else does."""
-        return _Held(self, log_key(platform, third_party_log_id))
 
     def _try(self, conn: Connection, key: str, owner: str) -> bool:
         now = utcnow()
@@ -89,19 +102,99 @@ class LogLocks:
         params = {"key": key, "now": now, "v_owner": owner, "v_expires": row["expiresAt"]}
         return changed(conn.execute(_TAKE_OVER, params))
 
-    async def _acquire_row(self, key: str, owner: str) -> None:
+    async def take(self, key: str, owner: str) -> bool:
+        return await self._db.write(lambda conn: self._try(conn, key, owner))
+
+    async def give_back(self, key: str, owner: str) -> None:
+        params = {"key": key, "owner": owner}
+        await self._db.write(lambda conn: conn.execute(_RELEASE, params))
+
+
+# struct flock of 64-bit Linux (x86-64, aarch64...): l_type, l_whence, l_start, l_len, l_pid.
+_FLOCK = struct.Struct("hhxxxxqqixxxx")
+_OFD_SETLK: int | None = None
+if sys.platform == "linux":
+    import fcntl
+
+    if sys.maxsize > 2**32:
+        _OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", None)
+
+
+class FileLeases:
+    """Leases as kernel byte-range locks on one file (processes of one host).
+
+    A key's byte is at an offset taken from its hash (60 bits: a collision between two logs
+    updated at the same moment is not a practical concern, and would only make them take turns).
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    @staticmethod
+    def available() -> bool:
+        return _OFD_SETLK is not None
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def _lock(self, key: str, kind: int) -> bool:
+        assert _OFD_SETLK is not None
+        request = _FLOCK.pack(kind, os.SEEK_SET, int(key[:15], 16), 1, 0)
+        try:
+            fcntl.fcntl(self._file(), _OFD_SETLK, request)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                return False
+            raise
+        return True
+
+    async def take(self, key: str, owner: str) -> bool:
+        return self._lock(key, fcntl.F_WRLCK)
+
+    async def give_back(self, key: str, owner: str) -> None:
+        self._lock(key, fcntl.F_UNLCK)
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None and self._pid == os.getpid():
+            os.close(fd)
+
+
+def leases_for(db: Database, *, lease: float) -> _Leases:
+    """The cross-process leases that fit ``db`` (see the module's docstring)."""
+    if db.is_sqlite and FileLeases.available():
+        path = make_url(db.url).database
+        if path and not path.startswith("file:"):
+            return FileLeases(os.path.abspath(path) + "-loglocks")
+    return RowLeases(db, lease=lease)
+
+
+class LogLocks:
+    """The leases of one process (one app: two apps in a process are two "processes")."""
+
+    def __init__(self, leases: _Leases, *, wait: float) -> None:
+        self.leases = leases
+        self._wait = wait
+        self._local: dict[str, _Local] = {}
+
+    def hold(self, platform: str, third_party_log_id: Any) -> _Held:
+        """``async with locks.hold(platform, log_id):`` update the log, nobody else does."""
+        return _Held(self, log_key(platform, third_party_log_id))
+
+    async def _acquire(self, key: str, owner: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait
         delay = POLL_FIRST_SECONDS
-        while not await self._db.write(lambda conn: self._try(conn, key, owner)):
+        while not await self.leases.take(key, owner):
             if loop.time() >= deadline:
                 raise LogLockTimeout("the CRM log is being updated by another request")
             await asyncio.sleep(delay)
             delay = min(delay * 2, POLL_MAX_SECONDS)
-
-    async def _release_row(self, key: str, owner: str) -> None:
-        params = {"key": key, "owner": owner}
-        await self._db.write(lambda conn: conn.execute(_RELEASE, params))
 
     async def enter(self, key: str) -> str:
         local = self._local.get(key)
@@ -115,7 +208,7 @@ class LogLocks:
             raise
         owner = secrets.token_hex(16)
         try:
-            await self._acquire_row(key, owner)
+            await self._acquire(key, owner)
         except BaseException:
             local.lock.release()
             self._forget(key, local)
@@ -125,7 +218,7 @@ class LogLocks:
     async def exit(self, key: str, owner: str) -> None:
         local = self._local[key]
         try:
-            await asyncio.shield(self._release_row(key, owner))
+            await asyncio.shield(self.leases.give_back(key, owner))
         finally:
             local.lock.release()
             self._forget(key, local)
@@ -162,5 +255,8 @@ def log_locks(rt: Runtime) -> LogLocks:
     found = rt.state.get(_STATE_KEY)
     if not isinstance(found, LogLocks):
         lease = lease_seconds(rt.settings.http_timeout)
-        found = rt.state[_STATE_KEY] = LogLocks(rt.db, lease=lease, wait=lease / 2)
+        leases = leases_for(rt.db, lease=lease)
+        if isinstance(leases, FileLeases):
+            rt.closers.append(leases.close)
+        found = rt.state[_STATE_KEY] = LogLocks(leases, wait=lease / 2)
     return found
