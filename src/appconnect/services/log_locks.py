@@ -153,11 +153,17 @@ class FileLeases:
             raise
         return True
 
-    async def take(self, key: str, owner: str) -> bool:
+    def take_now(self, key: str) -> bool:
         return self._lock(key, fcntl.F_WRLCK)
 
-    async def give_back(self, key: str, owner: str) -> None:
+    def give_back_now(self, key: str) -> None:
         self._lock(key, fcntl.F_UNLCK)
+
+    async def take(self, key: str, owner: str) -> bool:
+        return self.take_now(key)
+
+    async def give_back(self, key: str, owner: str) -> None:
+        self.give_back_now(key)
 
     def close(self) -> None:
         fd, self._fd = self._fd, None
@@ -179,6 +185,8 @@ class LogLocks:
 
     def __init__(self, leases: _Leases, *, wait: float) -> None:
         self.leases = leases
+        # Kernel locks are taken and given back without awaiting (the common, free case).
+        self._files = leases if isinstance(leases, FileLeases) else None
         self._wait = wait
         self._local: dict[str, _Local] = {}
 
@@ -202,13 +210,17 @@ class LogLocks:
             local = self._local[key] = _Local(asyncio.Lock())
         local.users += 1
         try:
-            await asyncio.wait_for(local.lock.acquire(), self._wait)
+            if local.lock.locked():  # queue behind this process's holder, for a bounded time
+                await asyncio.wait_for(local.lock.acquire(), self._wait)
+            else:  # free: taken at once (no timer, no task)
+                await local.lock.acquire()
         except BaseException:
             self._forget(key, local)
             raise
         owner = secrets.token_hex(16)
         try:
-            await self._acquire(key, owner)
+            if not (self._files is not None and self._files.take_now(key)):
+                await self._acquire(key, owner)
         except BaseException:
             local.lock.release()
             self._forget(key, local)
@@ -218,7 +230,10 @@ class LogLocks:
     async def exit(self, key: str, owner: str) -> None:
         local = self._local[key]
         try:
-            await asyncio.shield(self.leases.give_back(key, owner))
+            if self._files is not None:
+                self._files.give_back_now(key)  # a system call: nothing to cancel half-way
+            else:
+                await asyncio.shield(self.leases.give_back(key, owner))
         finally:
             local.lock.release()
             self._forget(key, local)
