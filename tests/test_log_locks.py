@@ -158,3 +158,24 @@ async def test_waiters_of_another_lock_set_get_the_log_in_turn_or_time_out(
     for locks in (first, second, impatient):
         if isinstance(locks.leases, FileLeases):
             locks.leases.close()
+
+
+@needs_ofd_locks
+def test_a_forked_child_takes_leases_of_its_own(tmp_path: Path) -> None:
+    """After a fork the child must not share the parent's open file description (its locks
+    would count as the child's too): the child opens its own, and meets the parent's lease."""
+    import os
+
+    leases = FileLeases(str(tmp_path / "app.db-loglocks"))
+    assert leases.take_now(KEY)
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit status only
+        code = 0
+        try:
+            code = 1 if leases.take_now(KEY) else 0
+            code = code or (0 if leases.take_now(log_key("crm", "other")) else 2)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    leases.close()

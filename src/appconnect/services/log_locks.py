@@ -30,6 +30,7 @@ import os
 import secrets
 import struct
 import sys
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
@@ -130,17 +131,22 @@ class FileLeases:
     def __init__(self, path: str) -> None:
         self._path = path
         self._fd: int | None = None
-        self._pid = 0
+        _OPEN.add(self)
 
     @staticmethod
     def available() -> bool:
         return _OFD_SETLK is not None
 
     def _file(self) -> int:
-        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+        if self._fd is None:
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
         return self._fd
+
+    def _forget_inherited(self) -> None:
+        # In a forked child the descriptor still names the parent's open file description,
+        # whose locks are the parent's: the child opens its own (the inherited one is left to
+        # the parent; closing it would not release the parent's locks, but it is not ours).
+        self._fd = None
 
     def _lock(self, key: str, kind: int) -> bool:
         assert _OFD_SETLK is not None
@@ -167,8 +173,20 @@ class FileLeases:
 
     def close(self) -> None:
         fd, self._fd = self._fd, None
-        if fd is not None and self._pid == os.getpid():
+        if fd is not None:
             os.close(fd)
+
+
+# Checking the process id on every lock was a system call per update; forks are rare.
+_OPEN: weakref.WeakSet[FileLeases] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for leases in list(_OPEN):
+        leases._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def leases_for(db: Database, *, lease: float) -> _Leases:
