@@ -310,7 +310,7 @@ class Stack:
 
 @contextmanager
 def stack(
-    latency_ms: int, python: str, appconnect: list[str], keep: bool, server: str = "granian",
+    latency_ms: int, python: str, appconnect: list[str], keep: bool, server: str = "uvicorn",
     setup: Setup = Setup("sqlite"),
 ) -> Iterator[Stack]:  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix=f"appconnect-bench-{latency_ms}ms-"))
@@ -549,8 +549,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--server",
         choices=("granian", "uvicorn"),
-        default="granian",
-        help="appconnect serve --server (default granian)",
+        default="uvicorn",
+        help="appconnect serve --server (default uvicorn, as appconnect serve)",
     )
     parser.add_argument("--keep-tmp", action="store_true", help="keep DBs and process logs")
     parser.add_argument(

@@ -385,8 +385,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--server",
         choices=("granian", "uvicorn"),
-        default="granian",
-        help="appconnect serve --server (default granian)",
+        default="uvicorn",
+        help="appconnect serve --server (default uvicorn, as appconnect serve)",
     )
     parser.add_argument("--keep-tmp", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 1 on a FAIL, 2 on a skip")
