@@ -32,6 +32,7 @@ Absent inputs leave their section untouched, which is what makes partial updates
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
@@ -163,7 +164,16 @@ def _date_time(inputs: _Inputs) -> str | None:
     start = inputs.start_time if js_truthy(inputs.start_time) else inputs.call_log.get("startTime")
     if not js_truthy(start):
         return None
+    if isinstance(start, str | int | float) and not isinstance(start, bool):  # ISO text, epoch ms
+        return _formatted_start(start, inputs.offset, inputs.date_pattern)
     return format_instant(parse_instant(start), inputs.offset, inputs.date_pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def _formatted_start(start: str | int | float, offset: float | None, pattern: str) -> str:
+    # A call's create and its updates (note edits, recording link, disposition) all carry the
+    # same start time: its rendering is the same each time.
+    return format_instant(parse_instant(start), offset, pattern)
 
 
 def _duration(inputs: _Inputs) -> str | None:

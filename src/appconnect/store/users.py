@@ -144,7 +144,10 @@ def _json_copy(value: dict[str, Any]) -> dict[str, Any]:
 
 def _detached(user: User) -> User:
     """A copy whose mutable parts are not shared (callers mutate users and save them)."""
-    clone = copy.copy(user)
+    # copy.copy, without its __reduce_ex__ round trip (a User is a plain dataclass): this runs
+    # for every request that reads a cached user.
+    clone = object.__new__(type(user))
+    clone.__dict__.update(user.__dict__)
     clone.platform_additional_info = _json_copy(user.platform_additional_info or {})
     clone.user_settings = _json_copy(user.user_settings or {})
     return clone
