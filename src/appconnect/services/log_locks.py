@@ -142,7 +142,7 @@ class FileLeases:
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         return self._fd
 
-    def _forget_inherited(self) -> None:
+    def forget_inherited(self) -> None:
         # In a forked child the descriptor still names the parent's open file description,
         # whose locks are the parent's: the child opens its own (the inherited one is left to
         # the parent; closing it would not release the parent's locks, but it is not ours).
@@ -183,7 +183,7 @@ _OPEN: weakref.WeakSet[FileLeases] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for leases in list(_OPEN):
-        leases._forget_inherited()
+        leases.forget_inherited()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
