@@ -38,6 +38,7 @@ from appconnect.jsvalues import js_iso_string, js_str, js_truthy
 from appconnect.security.hashing import hash_id
 from appconnect.store.db import DIALECTS, Database, changed, conflict_insert
 from appconnect.store.models import CallLogRow, utcnow
+from appconnect.store.prepared import PreparedSelect
 
 logger = logging.getLogger("appconnect.call_logs")
 
@@ -209,6 +210,12 @@ _SESSION_ROWS = (
     .where(_C.sessionId == bindparam("session_id"), _OWNED)
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
+# One session's completed rows, prepared for the reader thread (appconnect.store.prepared).
+_SESSION_COMPLETED = PreparedSelect(
+    select(_TABLE)
+    .where(_C.sessionId == bindparam("session_id"), _C.thirdPartyLogId.is_not(None), _OWNED)
+    .order_by(_C.hashedExtensionId, _C.extensionNumber)
+)
 _COMPLETED_ROWS = (
     select(_TABLE)
     .where(
@@ -286,8 +293,14 @@ class CallLogStore:
     async def find(
         self, session_id: str, identity: Identity, *, user_id: str, platform: str
     ) -> CallLogLink | None:
-        found = await self.find_many([session_id], identity, user_id=user_id, platform=platform)
-        return found.get(session_id)
+        """The caller's completed link of one session for ``identity`` (the hot look-up of
+        ``PATCH /callLog``, dispositions and plugin callbacks), or ``None``."""
+        params = {"session_id": session_id, "user_id": user_id, "platform": platform}
+
+        def work(conn: Connection) -> list[CallLogLink]:
+            return [CallLogLink.from_mapping(r) for r in _SESSION_COMPLETED.rows(conn, params)]
+
+        return select_link(await self._db.read(work), identity)
 
     # -- exactly-once creation ------------------------------------------------------------
 
