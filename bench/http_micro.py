@@ -14,7 +14,8 @@ work does not count; the best of ``--repeat`` runs is printed. Designs:
 * ``aiohttp``: ``aiohttp.ClientSession`` called directly, the floor a connector API of our own
   built on aiohttp could reach (no response object beyond aiohttp's own, no retries).
 
-Run: ``.venv/bin/python bench/http_micro.py [--calls N] [--repeat R] [--designs a,b]``.
+Run: ``.venv/bin/python bench/http_micro.py [--calls N] [--repeat R] [--designs a,b]`` (default
+``appconnect,aiohttp``; ``httpx2`` only with such an older checkout on ``PYTHONPATH``).
 """
 
 from __future__ import annotations
@@ -127,8 +128,14 @@ async def measure(design: str, base: str, calls: int, repeat: int) -> dict[str, 
         closers.append(pool.aclose)
     elif design == "httpx2":
         # Needs a checkout whose appconnect still has the httpx2 transport over aiohttp.
-        from appconnect.http import PoliteTransport  # type: ignore[attr-defined]
-        from appconnect.transport import AiohttpTransport  # type: ignore[attr-defined]
+        try:
+            from appconnect.http import PoliteTransport  # type: ignore[attr-defined]
+            from appconnect.transport import AiohttpTransport  # type: ignore[attr-defined]
+        except ImportError:
+            raise SystemExit(
+                "design httpx2 needs PYTHONPATH at a checkout from before appconnect's own "
+                "CRM client (it has appconnect.http.PoliteTransport)"
+            ) from None
 
         transport = PoliteTransport(AiohttpTransport())
         client = httpx2.AsyncClient(
@@ -160,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--designs", default="appconnect,httpx2,aiohttp")
+    parser.add_argument("--designs", default="appconnect,aiohttp")
     args = parser.parse_args()
     port = free_port()
     crm = subprocess.Popen(

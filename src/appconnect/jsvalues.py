@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 __all__ = [
@@ -264,6 +265,7 @@ def js_date_string(moment: datetime) -> str:
     )
 
 
+@lru_cache(maxsize=4096)  # a log's timestamps are rendered on every update of it
 def js_iso_string(moment: datetime) -> str:
     """``Date.prototype.toISOString``: UTC, milliseconds, ``Z`` (a naive value is taken as UTC)."""
     if moment.tzinfo is None:

@@ -8,6 +8,7 @@ a missing value is the text ``undefined``, an explicit ``None`` is ``null``, num
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any, Final
 
 from appconnect.jsvalues import UNDEFINED, js_str
@@ -20,5 +21,10 @@ js_string = js_str  # the name this module used to define; the rules live in app
 
 def hash_id(value: Any, key: str | None) -> str:
     """Lowercase hex SHA-256 of ``"<value>:<key>"``."""
-    text = f"{js_str(value)}:{js_str(UNDEFINED if key is None else key)}"
+    return _sha256_hex(f"{js_str(value)}:{js_str(UNDEFINED if key is None else key)}")
+
+
+@lru_cache(maxsize=4096)
+def _sha256_hex(text: str) -> str:
+    # A request hashes the same few account and extension ids again and again.
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
