@@ -211,11 +211,7 @@ _SESSION_ROWS = (
     .order_by(_C.hashedExtensionId, _C.extensionNumber)
 )
 # One session's completed rows, prepared for the reader thread (appconnect.store.prepared).
-_SESSION_COMPLETED = PreparedSelect(
-    select(_TABLE)
-    .where(_C.sessionId == bindparam("session_id"), _C.thirdPartyLogId.is_not(None), _OWNED)
-    .order_by(_C.hashedExtensionId, _C.extensionNumber)
-)
+_SESSION_COMPLETED = PreparedSelect(_SESSION_ROWS.where(_C.thirdPartyLogId.is_not(None)))
 _COMPLETED_ROWS = (
     select(_TABLE)
     .where(

@@ -4,7 +4,7 @@ A Core ``conn.execute(select, params)`` costs about 100 µs of CPU on the develo
 (compiled-cache look-up, parameter processing, result metadata, row objects), while sqlite3
 runs the indexed ``SELECT`` behind a call-log look-up in about 20 µs. On SQLite that work runs
 on the reader thread *holding the GIL*, so it is taken from the event loop: making the one
-look-up of ``PATCH /callLog`` this way bought 12-16% more requests per second (A/B, see
+look-up of ``PATCH /callLog`` this way bought about 10% more requests per second (A/B, see
 ``bench/results/20261205-issue16.md``).
 
 The statement is still written with Core, so table and column names have one source. It is
